@@ -1,0 +1,123 @@
+"""Plain data the rest of the product speaks: what an order looks like to the rules.
+
+The repository (``bot.store``) returns these dataclasses, never ORM objects or
+sessions, so the after-sales policy (``bot.policy``) and the compensation engine
+(``bot.bargain``) stay pure Python and are tested without a database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from typing import List, Optional
+
+
+class ShipState(str, Enum):
+    """Where the parcel is, as the courier's scans say (R1: pickup scan = shipped)."""
+
+    NOT_SHIPPED = "not_shipped"  # paid, nothing printed yet
+    LABEL_PRINTED = "label_printed"  # label printed, no pickup scan
+    IN_TRANSIT = "in_transit"  # picked up, moving
+    DELIVERED = "delivered"  # signed for
+    REFUSED = "refused"  # buyer refused, coming back (R5)
+    LOST = "lost"  # courier confirmed lost
+
+
+class SpecialGoods(str, Enum):
+    """Goods excluded from the seven-day no-reason return-and-refund (R6)."""
+
+    NONE = "none"
+    FRESH = "fresh"  # 生鲜水果
+    VIRTUAL = "virtual"  # 虚拟商品
+    CUSTOM = "custom"  # 定制
+
+
+@dataclass(frozen=True)
+class TrackingEvent:
+    at: datetime
+    location: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Item:
+    sku: str
+    name: str
+    category: str  # key into settings.yml warranty/category tables, e.g. "apparel", "laptop"
+    price: Decimal  # what the shopper paid for one unit, 元
+    cost: Decimal  # what it cost the shop, 元 (price - cost = margin)
+    quantity: int = 1
+    color: Optional[str] = None
+    size: Optional[str] = None
+    special: SpecialGoods = SpecialGoods.NONE
+    warranty_months: int = 0
+    invoice_date: Optional[datetime] = None
+    manufacture_date: Optional[datetime] = None
+
+    @property
+    def margin(self) -> Decimal:
+        return self.price - self.cost
+
+
+@dataclass(frozen=True)
+class Shipment:
+    carrier: str
+    tracking_no: Optional[str]
+    state: ShipState
+    origin_city: str
+    origin_province: str
+    dest_city: str
+    dest_province: str
+    label_printed_at: Optional[datetime] = None
+    picked_up_at: Optional[datetime] = None
+    delivered_at: Optional[datetime] = None
+    return_tracking_no: Optional[str] = None
+    events: List[TrackingEvent] = field(default_factory=list)
+
+    @property
+    def same_city(self) -> bool:
+        return self.origin_city == self.dest_city
+
+    @property
+    def same_province(self) -> bool:
+        return self.origin_province == self.dest_province
+
+
+@dataclass(frozen=True)
+class Order:
+    order_id: str
+    phone: str  # full phone: never log it, show it masked (see bot.text.mask_phone)
+    paid_at: datetime
+    free_shipping: bool
+    shipping_fee: Decimal  # what the shopper paid for shipping (0 when free)
+    shipping_cost: Decimal  # the shop's contract rate with the courier (R12)
+    warehouse: str  # key into settings.yml warehouses (return address, R6)
+    items: List[Item]
+    shipment: Shipment
+    customer_name: str = ""
+
+    @property
+    def total(self) -> Decimal:
+        return sum((i.price * i.quantity for i in self.items), Decimal("0")) + self.shipping_fee
+
+    @property
+    def phone_tail(self) -> str:
+        return self.phone[-4:]
+
+
+@dataclass(frozen=True)
+class Case:
+    """An after-sales case as stored: what was asked, which rule decided, how it ended."""
+
+    case_id: int
+    order_id: str
+    kind: str
+    rule: str
+    status: str  # open / waiting_evidence / waiting_return / closed / handed_off
+    refund_amount: Optional[Decimal]
+    opened_at: datetime
+    closed_at: Optional[datetime]
+    conversation_id: Optional[str]
+    note: str = ""

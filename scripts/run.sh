@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Start the action server and the Rasa server together; Ctrl-C stops both.
+# With --shell, the Rasa side is `rasa shell` in this terminal instead.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=2
+RASA_PORT=${RASA_PORT:-5005}
+ACTIONS_PORT=${ACTIONS_PORT:-5055}
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
+  wait 2>/dev/null
+  echo "Stopped."
+}
+trap stop INT TERM EXIT
+
+.venv/bin/rasa run actions --actions actions --port "$ACTIONS_PORT" \
+  > >(sed -u 's/^/[actions] /') 2>&1 &
+pids+=($!)
+
+if [ "${1:-}" = "--shell" ]; then
+  .venv/bin/rasa shell --model models/assistant.tar.gz --endpoints endpoints.yml
+  exit $?
+fi
+
+echo "Starting Rasa on port $RASA_PORT (the model takes a few seconds to load)..."
+.venv/bin/rasa run --model models/assistant.tar.gz --endpoints endpoints.yml \
+  --credentials credentials.yml --port "$RASA_PORT" --cors "*" \
+  > >(sed -u 's/^/[rasa]    /') 2>&1 &
+pids+=($!)
+
+for _ in $(seq 1 240); do
+  if curl -fs "http://localhost:$RASA_PORT/" >/dev/null 2>&1; then
+    cat <<MSG
+
+  售后助手 is ready.
+  - REST:  curl -s localhost:$RASA_PORT/webhooks/rest/webhook -d '{"sender":"me","message":"你好"}'
+  Press Ctrl-C to stop both servers.
+
+MSG
+    break
+  fi
+  sleep 0.5
+done
+wait -n "${pids[@]}"
