@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Install (once) and start the PostgreSQL server the tests run against, on loopback.
+# Writes the URL the tests use to var/test_database_url. Skips quietly where it cannot
+# (not root, no apt): the PostgreSQL tests then report themselves as skipped.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p var
+rm -f var/test_database_url
+if ! command -v pg_ctlcluster >/dev/null 2>&1; then
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "services: PostgreSQL is not installed and cannot be installed here; its tests will be skipped."
+    exit 0
+  fi
+  echo "services: installing PostgreSQL (once)..."
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; } \
+    || { echo "services: could not install PostgreSQL"; exit 0; }
+fi
+version=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -1)
+[ -n "$version" ] || { echo "services: no PostgreSQL cluster found"; exit 0; }
+pg_ctlcluster "$version" main start 2>/dev/null || true
+for _ in $(seq 1 30); do
+  su postgres -c "psql -qtAc 'select 1'" >/dev/null 2>&1 && break
+  sleep 0.5
+done
+# A fresh random password each run, kept only in var/ (git-ignored), never in the repo.
+password=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+su postgres -c "psql -qtAc \"SELECT 1 FROM pg_roles WHERE rolname='shop_test'\"" | grep -q 1 \
+  || su postgres -c "psql -qc 'CREATE ROLE shop_test LOGIN CREATEDB'" >/dev/null
+su postgres -c "psql -qc \"ALTER ROLE shop_test PASSWORD '$password'\"" >/dev/null
+su postgres -c "psql -qtAc \"SELECT 1 FROM pg_database WHERE datname='shop_test'\"" | grep -q 1 \
+  || su postgres -c "createdb -O shop_test shop_test"
+echo "postgresql+psycopg2://shop_test:$password@127.0.0.1:5432/shop_test" > var/test_database_url
+echo "services: PostgreSQL $version is running on 127.0.0.1:5432."
