@@ -1,0 +1,48 @@
+"""Sending replies in the shopper's script, with varied wording."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Sequence
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import runtime
+from bot import text as zh
+
+
+def shopper_script(tracker: Tracker) -> str:
+    """The script of the shopper's recent messages (Traditional or Simplified)."""
+    texts = [e.get("text") or "" for e in tracker.events if e.get("event") == "user"]
+    return zh.conversation_script(texts[-5:])
+
+
+def pick(variants: Sequence[str]) -> str:
+    """One of several phrasings, so the assistant does not sound canned."""
+    return runtime.get().rng.choice(list(variants))
+
+
+def say(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    text: str,
+    buttons: Optional[List[Dict[str, str]]] = None,
+    custom: Optional[Dict[str, Any]] = None,
+) -> None:
+    """Send ``text`` (written in Simplified) in the shopper's script."""
+    script = shopper_script(tracker)
+    if buttons:
+        buttons = [{**b, "title": zh.in_script(b["title"], script)} for b in buttons]
+    dispatcher.utter_message(text=zh.in_script(text, script), buttons=buttons or [])
+    if custom:
+        dispatcher.utter_message(json_message=custom)
+
+
+def button(title: str, intent: str, **entities: str) -> Dict[str, str]:
+    """A quick-reply button whose payload is an intent (and entities) Rasa parses directly."""
+    payload = "/" + intent
+    if entities:
+        import json
+
+        payload += json.dumps(entities, ensure_ascii=False)
+    return {"title": title, "payload": payload}

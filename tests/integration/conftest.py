@@ -1,0 +1,113 @@
+"""A real Rasa server and action server, on their own ports and their own seeded database.
+
+Started once per test session (the model takes a while to load), shared by every test
+that talks to the bot through the REST channel, and stopped at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Dict, Iterator, List
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+MODEL = ROOT / "models" / "assistant.tar.gz"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout: float = 300) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{log.read_text()[-3000:]}")
+        try:
+            urllib.request.urlopen(url, timeout=2).read()
+            return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"server not up after {timeout} s:\n{log.read_text()[-3000:]}")
+
+
+class Bot:
+    """Talks to the running bot through the REST channel, as outside checks do."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+
+    def post_raw(self, body: bytes, content_type: str = "application/json") -> tuple[int, str]:
+        request = urllib.request.Request(
+            self.base + "/webhooks/rest/webhook", data=body, headers={"Content-Type": content_type}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status, response.read().decode("utf-8")
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode("utf-8", "replace")
+
+    def say(self, sender: str, message: str) -> List[Dict]:
+        status, body = self.post_raw(json.dumps({"sender": sender, "message": message}).encode())
+        assert status == 200, body
+        return json.loads(body)
+
+    def texts(self, sender: str, message: str) -> str:
+        return "\n".join(m.get("text", "") for m in self.say(sender, message))
+
+
+@pytest.fixture(scope="session")
+def bot_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
+    if not MODEL.exists():
+        pytest.fail("no trained model: run `make model` first")
+    work = tmp_path_factory.mktemp("bot")
+    env = dict(os.environ, DATABASE_URL=f"sqlite:///{work / 'shop.db'}",
+               SQLALCHEMY_SILENCE_UBER_WARNING="1", TF_CPP_MIN_LOG_LEVEL="2")
+    subprocess.run([sys.executable, "-m", "bot", "db", "seed"], cwd=ROOT, env=env, check=True)
+    actions_port, rasa_port = _free_port(), _free_port()
+    endpoints = work / "endpoints.yml"
+    endpoints.write_text(
+        (ROOT / "endpoints.yml").read_text().replace("localhost:5055", f"localhost:{actions_port}")
+    )
+    logs = [work / "actions.log", work / "rasa.log"]
+    commands = [
+        [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(actions_port)],
+        [str(BIN / "rasa"), "run", "--model", str(MODEL), "--endpoints", str(endpoints),
+         "--credentials", str(ROOT / "credentials.yml"), "--port", str(rasa_port)],
+    ]
+    procs = [
+        subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+        for cmd, log in zip(commands, logs)
+    ]
+    try:
+        _wait_until_up(f"http://localhost:{actions_port}/health", procs[0], logs[0])
+        _wait_until_up(f"http://localhost:{rasa_port}/", procs[1], logs[1])
+        bot = Bot(f"http://localhost:{rasa_port}")
+        bot.logs = logs
+        yield bot
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@pytest.fixture
+def sender() -> str:
+    """A fresh conversation id per test."""
+    return "test-" + uuid.uuid4().hex[:12]
