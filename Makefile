@@ -11,7 +11,7 @@ STAMP   := $(VENV)/.installed
 RASA    := $(BIN)/rasa
 PY      := $(BIN)/python
 
-.PHONY: help install model db run shell train eval test test-unit test-dialogue validate lint demo-reset services clean lock
+.PHONY: help install model db run shell train eval test validate lint demo-reset services clean lock bench bench-bargain compare
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -51,6 +51,15 @@ services: ## install and start PostgreSQL (and Redis) for the tests, if this mac
 
 test: model db services ## the whole test suite (what CI runs)
 	@scripts/test.sh
+
+bench: model ## sale-day benchmark through REST, against the plain `rasa init` baseline
+	@$(PY) scripts/bench.py --baseline
+
+bench-bargain: $(STAMP) ## simulated shoppers haggle with the compensation engine
+	@$(PY) scripts/bench_bargain.py
+
+compare: $(STAMP) ## train and compare NLU pipeline variants on the held-out set
+	@$(PY) scripts/compare_pipelines.py
 
 demo-reset: $(STAMP) ## wipe the demo shop's orders, cases and conversations and seed it again
 	@$(PY) -m bot db reset-demo

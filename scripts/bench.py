@@ -1,0 +1,266 @@
+"""Sale-day benchmark: scripted conversations over the demo orders through the REST channel.
+
+Starts the servers itself (real actions, a freshly seeded SQLite database), on loopback,
+and prints: server start time, turns/s at saturation, p50/p95/p99 latency at 1, 10 and 50
+concurrent conversations, RSS of both servers, NLU parse rate and model load time, and the
+held-out macro-F1 of the served model. With ``--baseline`` it does the same for the
+plain `rasa init` configuration trained on the same data, and prints our figures as ratios.
+
+    python scripts/bench.py [--baseline] [--turns 400] [--workers N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT / "scripts"))
+
+# Each conversation is what a shopper would really type; the proof follows the order number.
+SCRIPTS: List[List[str]] = [
+    ["你好", "我的订单1001000000000002到哪了", "0002", "谢谢"],
+    ["在吗", "快递怎么还没到", "1001000000000003", "0003", "好的"],
+    ["羊毛衫颜色跟图片差太多了", "1001000000000004", "0004", "照片发了", "拜拜"],
+    ["我要退货", "1001000000000005", "0005", "谢谢"],
+    ["1001000000000012", "0012", "什么时候到", "好的"],
+    ["電吹風壞了能保修嗎", "1001000000000008", "0008", "多謝"],
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children, in MB."""
+    total = 0
+    pids = [pid]
+    try:
+        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
+        pids += [int(p) for p in out.stdout.split()]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
+
+class Servers:
+    """The action server and the Rasa server for one model, on free ports."""
+
+    def __init__(self, model: Path, endpoints: Path, workdir: Path, extra_env: Optional[Dict[str, str]] = None):
+        self.model, self.workdir = model, workdir
+        self.env = dict(os.environ, DATABASE_URL=f"sqlite:///{workdir / 'shop.db'}",
+                        SQLALCHEMY_SILENCE_UBER_WARNING="1", TF_CPP_MIN_LOG_LEVEL="2", **(extra_env or {}))
+        self.actions_port, self.rasa_port = free_port(), free_port()
+        self.endpoints = workdir / "endpoints.yml"
+        self.endpoints.write_text(endpoints.read_text().replace("localhost:5055", f"localhost:{self.actions_port}"))
+        self.procs: List[subprocess.Popen] = []
+        self.start_seconds = 0.0
+
+    def start(self) -> None:
+        subprocess.run([sys.executable, "-m", "bot", "db", "seed"], cwd=ROOT, env=self.env, check=True,
+                       stdout=subprocess.DEVNULL)
+        started = time.perf_counter()
+        log = (self.workdir / "servers.log").open("w")
+        self.procs.append(subprocess.Popen(
+            [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(self.actions_port)],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT))
+        self.procs.append(subprocess.Popen(
+            [str(BIN / "rasa"), "run", "--model", str(self.model), "--endpoints", str(self.endpoints),
+             "--credentials", str(ROOT / "credentials.yml"), "--port", str(self.rasa_port)],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT))
+        asyncio.run(self._wait_first_reply())
+        self.start_seconds = time.perf_counter() - started
+
+    async def _wait_first_reply(self) -> None:
+        async with aiohttp.ClientSession() as session:
+            for _ in range(1200):
+                try:
+                    async with session.post(self.url, json={"sender": "warmup", "message": "你好"}) as r:
+                        if r.status == 200 and await r.json():
+                            return
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.25)
+        raise RuntimeError("servers did not answer; see " + str(self.workdir / "servers.log"))
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}/webhooks/rest/webhook"
+
+    def rss(self) -> Dict[str, float]:
+        return {"rasa": rss_mb(self.procs[1].pid), "actions": rss_mb(self.procs[0].pid)}
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+async def run_load(url: str, concurrency: int, total_turns: int) -> Dict[str, float]:
+    """``concurrency`` shoppers each replaying scripted conversations until ``total_turns`` are done."""
+    latencies: List[float] = []
+    remaining = [total_turns]
+    errors = [0]
+
+    async def shopper(worker: int, session: aiohttp.ClientSession) -> None:
+        n = 0
+        while remaining[0] > 0:
+            script = SCRIPTS[(worker + n) % len(SCRIPTS)]
+            sender = f"bench-{concurrency}-{worker}-{n}-{time.monotonic_ns()}"
+            n += 1
+            for message in script:
+                if remaining[0] <= 0:
+                    return
+                remaining[0] -= 1
+                start = time.perf_counter()
+                try:
+                    async with session.post(url, json={"sender": sender, "message": message}) as r:
+                        await r.read()
+                        if r.status != 200:
+                            errors[0] += 1
+                except aiohttp.ClientError:
+                    errors[0] += 1
+                latencies.append(time.perf_counter() - start)
+
+    timeout = aiohttp.ClientTimeout(total=120)
+    async with aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=0)) as session:
+        started = time.perf_counter()
+        await asyncio.gather(*(shopper(w, session) for w in range(concurrency)))
+        wall = time.perf_counter() - started
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
+
+    return {"turns": len(latencies), "turns_per_s": len(latencies) / wall, "p50": pct(0.50),
+            "p95": pct(0.95), "p99": pct(0.99), "errors": errors[0]}
+
+
+def measure(model: Path, endpoints: Path, turns: int, label: str) -> Dict[str, object]:
+    with tempfile.TemporaryDirectory() as tmp:
+        servers = Servers(model, endpoints, Path(tmp))
+        try:
+            servers.start()
+            result: Dict[str, object] = {"start_s": servers.start_seconds}
+            for concurrency in (1, 10, 50):
+                n = max(60, turns // 4) if concurrency == 1 else turns
+                result[f"c{concurrency}"] = asyncio.run(run_load(servers.url, concurrency, n))
+                print(f"  [{label}] {concurrency:>2} concurrent: {json.dumps(result[f'c{concurrency}'])}", flush=True)
+            result["rss"] = servers.rss()
+        finally:
+            servers.stop()
+    return result
+
+
+def nlu_figures(model: Path) -> Dict[str, float]:
+    """Parse rate of the NLU alone, model load time, held-out macro-F1."""
+    from eval_nlu import load_examples, predict
+    from sklearn.metrics import f1_score
+
+    examples = load_examples(ROOT / "tests" / "nlu" / "heldout.yml")
+    texts, gold = [t for t, _ in examples], [i for _, i in examples]
+    predicted, load_s, latency = asyncio.run(predict(model, texts))
+    return {"load_s": load_s, "parses_per_s": 1 / latency if latency else 0.0,
+            "heldout_macro_f1": f1_score(gold, predicted, average="macro", zero_division=0)}
+
+
+def baseline_model() -> Path:
+    """The plain `rasa init` config and policies, trained on our data (cached by content)."""
+    out = ROOT / "models" / "baseline"
+    model = out / "baseline.tar.gz"
+    if model.exists():
+        return model
+    out.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp())
+    subprocess.run([str(BIN / "rasa"), "init", "--no-prompt", "--init-dir", str(work)], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    config = (work / "config.yml").read_text().replace("language: en", "language: zh")
+    (out / "config.yml").write_text(config)
+    subprocess.run([str(BIN / "rasa"), "train", "--config", str(out / "config.yml"), "--domain", "domain.yml",
+                    "--data", "data", "--out", str(out), "--fixed-model-name", "baseline"], cwd=ROOT, check=True)
+    shutil.rmtree(work, ignore_errors=True)
+    return model
+
+
+def print_table(ours: Dict, base: Optional[Dict]) -> None:
+    def row(name: str, value: float, base_value: Optional[float], unit: str, higher_better: bool) -> None:
+        ratio = ""
+        if base_value:
+            r = value / base_value if higher_better else base_value / value if value else 0
+            ratio = f"{r:.2f}x better" if r >= 1 else f"{1 / r:.2f}x worse" if r else ""
+        b = f"{base_value:.1f} {unit}" if base_value is not None else "-"
+        print(f"| {name} | {value:.1f} {unit} | {b} | {ratio} |")
+
+    print("\n| figure | ours | rasa init baseline | ratio |\n| --- | --- | --- | --- |")
+    g = (lambda *keys: _dig(base, keys)) if base else (lambda *keys: None)
+    row("server start", ours["start_s"], g("start_s"), "s", False)
+    row("turns/s at saturation (50 concurrent)", ours["c50"]["turns_per_s"], g("c50", "turns_per_s"), "/s", True)
+    for c in (1, 10, 50):
+        for p in ("p50", "p95", "p99"):
+            row(f"{p} latency, {c} concurrent", ours[f"c{c}"][p], g(f"c{c}", p), "ms", False)
+    row("RSS Rasa server", ours["rss"]["rasa"], g("rss", "rasa"), "MB", False)
+    row("RSS action server", ours["rss"]["actions"], g("rss", "actions"), "MB", False)
+    row("NLU parses/s", ours["nlu"]["parses_per_s"], g("nlu", "parses_per_s"), "/s", True)
+    row("NLU model load", ours["nlu"]["load_s"], g("nlu", "load_s"), "s", False)
+    print(f"| held-out macro-F1 | {ours['nlu']['heldout_macro_f1']:.3f} | "
+          f"{(base or {}).get('nlu', {}).get('heldout_macro_f1', float('nan')):.3f} | |")
+
+
+def _dig(d: Optional[Dict], keys: tuple) -> Optional[float]:
+    for k in keys:
+        if not isinstance(d, dict):
+            return None
+        d = d.get(k)
+    return d
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--baseline", action="store_true")
+    parser.add_argument("--turns", type=int, default=400)
+    args = parser.parse_args(argv)
+    model = ROOT / "models" / "assistant.tar.gz"
+    print(f"machine: {os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GB")
+    ours = measure(model, ROOT / "endpoints.yml", args.turns, "ours")
+    ours["nlu"] = nlu_figures(model)
+    base = None
+    if args.baseline:
+        bmodel = baseline_model()
+        base = measure(bmodel, ROOT / "endpoints.yml", args.turns, "baseline")
+        base["nlu"] = nlu_figures(bmodel)
+    print_table(ours, base)
+    (ROOT / "results").mkdir(exist_ok=True)
+    (ROOT / "results" / "bench.json").write_text(json.dumps({"ours": ours, "baseline": base}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
