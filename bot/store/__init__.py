@@ -1,0 +1,1 @@
+"""The order store: SQLAlchemy models, Alembic migrations, the one repository, demo data."""
