@@ -1,4 +1,4 @@
-"""`python -m bot ...`: see bot.cli."""
+"""``python -m bot ...``: the shop's command line (see bot.cli)."""
 
 import sys
 

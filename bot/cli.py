@@ -1,79 +1,131 @@
 """Command line for the shop's data.
 
-    python -m bot db upgrade          migrate the database to the newest schema
-    python -m bot db seed             migrate, then seed the demo shop if it is empty
-    python -m bot db reset-demo       wipe the demo shop's orders and cases, seed again
-    python -m bot cases --order ID    that order's after-sales cases as JSON
+    python -m bot db upgrade            migrate the database to the newest schema
+    python -m bot db seed               migrate, then seed the demo shop if it has no orders
+    python -m bot db reset-demo         wipe the demo shop's orders and cases, seed again
+    python -m bot cases --order ID      that order's after-sales cases as a JSON list
+
+The database is DATABASE_URL, else the embedded ``var/shop.db`` (``--database-url``
+overrides both). Exit codes: 0 done, 1 the database said no, 2 bad usage.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
-from typing import List, Optional
+from typing import Any, Dict, List, Optional
 
+from sqlalchemy import inspect
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.domain import Case
 from bot.store import seed
 from bot.store.db import make_engine, session_factory, upgrade_to_head
 from bot.store.repository import OrderRepository
 
+_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+
+
+class UsageError(Exception):
+    """Bad usage found after parsing (exit 2, like argparse's own errors)."""
+
+
+def _order_id(text: str) -> str:
+    """Order numbers are digits; anything else is a typo worth saying so, not an empty list."""
+    if not re.fullmatch(r"\d{6,32}", text.strip()):
+        raise argparse.ArgumentTypeError(f"not an order number: {text!r} (expected digits)")
+    return text.strip()
+
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bot", description="售后助手: the shop's data")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(prog="python -m bot", description="售后助手：the shop's data.")
+    parser.add_argument("--database-url", help="SQLAlchemy URL (default: DATABASE_URL, else var/shop.db)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{db,cases}")
     db = sub.add_parser("db", help="database schema and demo data")
     db.add_argument("action", choices=["upgrade", "seed", "reset-demo"])
+    db.add_argument("--force", action="store_true", help="reset-demo even if non-demo orders are present")
     cases = sub.add_parser("cases", help="an order's after-sales cases as JSON")
-    cases.add_argument("--order", required=True, help="the order number")
+    cases.add_argument("--order", required=True, type=_order_id, help="the order number")
     return parser
 
 
-def _db(action: str) -> int:
-    engine = make_engine()
+def _where(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
+
+
+def _db(engine: Engine, action: str, force: bool) -> str:
+    """Migrate first in every case: seeding or resetting an old schema would fail halfway."""
     upgrade_to_head(engine)
     sessions = session_factory(engine)
     if action == "seed":
         seeded = seed.seed_demo(sessions)
-        print("Seeded the demo shop." if seeded else "Database ready (already has orders).")
-    elif action == "reset-demo":
-        seed.reset_demo(sessions)
-        print("Demo shop reset: orders, cases and conversation records seeded afresh.")
-    else:
-        print("Database schema is up to date.")
-    return 0
+        return f"Seeded the demo shop ({len(seed.DEMO_ORDERS)} orders)." if seeded else "Already has orders."
+    if action == "reset-demo":
+        try:
+            seed.reset_demo(sessions, force=force)
+        except RuntimeError as error:
+            raise UsageError(f"{error} (add --force if you mean it)") from error
+        return "Demo shop reset: orders, cases and conversation records seeded afresh."
+    return "Database schema is up to date."
 
 
-def _cases(order_id: str) -> int:
-    engine = make_engine()
-    upgrade_to_head(engine)
-    repo = OrderRepository(session_factory(engine))
-    rows = [
-        {
-            "case_id": c.case_id,
-            "kind": c.kind,
-            "rule": c.rule,
-            "status": c.status,
-            "refund_amount": float(c.refund_amount) if c.refund_amount is not None else None,
-            "opened_at": c.opened_at.isoformat(timespec="seconds"),
-            "closed_at": c.closed_at.isoformat(timespec="seconds") if c.closed_at else None,
-            "conversation_id": c.conversation_id,
-            "note": c.note,
-        }
-        for c in repo.cases_for_order(order_id)
+def _mask(text: Optional[str]) -> Optional[str]:
+    """Notes are free text; a mobile number typed into one is shown as 138****0004."""
+    return _MOBILE.sub(r"\1****\2", text) if text else text
+
+
+def case_json(case: Case) -> Dict[str, Any]:
+    """One case as the JSON the CLI prints: money as a number, times as ISO 8601 (UTC)."""
+    return {
+        "case_id": case.case_id,
+        "order_id": case.order_id,
+        "kind": case.kind,
+        "rule": case.rule,
+        "status": case.status,
+        "refund_amount": float(case.refund_amount) if case.refund_amount is not None else None,
+        "opened_at": case.opened_at.isoformat(timespec="seconds"),
+        "closed_at": case.closed_at.isoformat(timespec="seconds") if case.closed_at else None,
+        "conversation_id": case.conversation_id,
+        "note": _mask(case.note),
+    }
+
+
+def _cases(engine: Engine, order_id: str) -> str:
+    """Read-only: an unmigrated database is reported, not silently migrated."""
+    if not inspect(engine).has_table("after_sales_cases"):
+        raise SQLAlchemyError("no schema yet: run `python -m bot db upgrade` first")
+    rows: List[Dict[str, Any]] = [
+        case_json(c) for c in OrderRepository(session_factory(engine)).cases_for_order(order_id)
     ]
-    print(json.dumps(rows, ensure_ascii=False, indent=2))
-    return 0
+    return json.dumps(rows, ensure_ascii=False, indent=2)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    args = _parser().parse_args(argv)
+    """Run one command; returns the exit code instead of raising, so tests can call it."""
     try:
-        if args.command == "db":
-            return _db(args.action)
-        return _cases(args.order)
-    except Exception as error:  # a clear message, not a stack trace
-        print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
+        args = _parser().parse_args(argv)
+    except SystemExit as done:  # argparse already printed usage (2) or help (0)
+        return int(done.code or 0)
+    try:
+        engine = make_engine(args.database_url)
+    except (SQLAlchemyError, ImportError) as error:  # a malformed URL or a missing driver
+        print(f"python -m bot: error: unusable database URL: {error}", file=sys.stderr)
+        return 2
+    try:
+        print(_db(engine, args.action, args.force) if args.command == "db" else _cases(engine, args.order))
+        return 0
+    except UsageError as error:
+        print(f"python -m bot: error: {error}", file=sys.stderr)
+        return 2
+    except SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        print(f"python -m bot: database error ({_where(engine)}): {reason}", file=sys.stderr)
         return 1
+    finally:
+        engine.dispose()
 
 
 if __name__ == "__main__":

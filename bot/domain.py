@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import List, Optional
+from typing import Any, Dict, List, Optional
 
 
 class ShipState(str, Enum):
@@ -121,3 +121,72 @@ class Case:
     closed_at: Optional[datetime]
     conversation_id: Optional[str]
     note: str = ""
+    detail: Dict[str, Any] = field(default_factory=dict)  # rule-specific facts (photos asked, deal terms)
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
+@dataclass(frozen=True)
+class Offer:
+    """One step of an R9 negotiation: who proposed what, why, and how it ended."""
+
+    offer_id: int
+    case_id: int
+    round: int
+    actor: str  # shop | shopper
+    amount: Optional[Decimal]
+    reason: str
+    outcome: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Refund:
+    """Money actually sent back: one per idempotency key, so a deal never pays twice."""
+
+    refund_id: int
+    case_id: int
+    key: str
+    amount: Decimal
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A photo or file the shopper sent for a case (R8, R10, R16)."""
+
+    evidence_id: int
+    case_id: Optional[int]
+    conversation_id: Optional[str]
+    path: str
+    content_type: str
+    size: int
+    uploaded_at: datetime
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """An R14 promise: due by ``due_at``, done when kept, reported when the shopper was told."""
+
+    follow_up_id: int
+    case_id: Optional[int]
+    conversation_id: Optional[str]
+    promise: str
+    due_at: datetime
+    done_at: Optional[datetime] = None
+    reported_at: Optional[datetime] = None
+
+
+@dataclass(frozen=True)
+class HandoffRecord:
+    """An R15 handover as the agent console reads it: why, and the story so far."""
+
+    handoff_id: int
+    conversation_id: str
+    case_id: Optional[int]
+    reason: str
+    summary: str
+    status: str  # waiting / taken / closed
+    created_at: datetime

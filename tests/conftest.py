@@ -1,7 +1,8 @@
 """Shared fixtures: a fresh, migrated, seeded database per test.
 
-SQLite (a temp file) always; PostgreSQL too when TEST_DATABASE_URL is set (`make test`
-starts a real server and sets it). A test that takes ``repo`` runs once per database.
+``engine`` is parametrised on SQLite (a temp file, always) and PostgreSQL (only when
+TEST_DATABASE_URL is set; `make services` writes it to var/test_database_url, which is
+read when the variable is unset). A test that takes ``repo`` runs once per database.
 """
 
 from __future__ import annotations
@@ -9,50 +10,56 @@ from __future__ import annotations
 import os
 from datetime import datetime
 from pathlib import Path
+from typing import Iterator
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import MetaData
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import sessionmaker
 
-from bot.store.db import make_engine, session_factory, upgrade_to_head
-from bot.store.models import Base
+from bot.store import db
 from bot.store.repository import OrderRepository
 from bot.store.seed import seed_demo
 
-NOW = datetime(2026, 6, 1, 12, 0, 0)
+NOW = datetime(2026, 6, 1, 12, 0, 0)  # the tests' "now", naive UTC
 
-_url_file = Path(__file__).resolve().parents[1] / "var" / "test_database_url"
-if not os.environ.get("TEST_DATABASE_URL") and _url_file.exists():
-    os.environ["TEST_DATABASE_URL"] = _url_file.read_text().strip()
+_URL_FILE = Path(__file__).resolve().parents[1] / "var" / "test_database_url"
+if not os.environ.get("TEST_DATABASE_URL") and _URL_FILE.exists():
+    os.environ["TEST_DATABASE_URL"] = _URL_FILE.read_text().strip()
 
 
-def _reset_postgres(engine) -> None:
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
+def drop_everything(engine: Engine) -> None:
+    """Drop every table there is (ours, alembic_version, leftovers), so each test migrates from zero."""
+    found = MetaData()
+    found.reflect(bind=engine)
+    found.drop_all(bind=engine)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request, tmp_path):
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A migrated, empty database: a temp SQLite file, or the PostgreSQL of TEST_DATABASE_URL."""
     if request.param == "sqlite":
-        eng = make_engine(f"sqlite:///{tmp_path / 'shop.db'}")
+        eng = db.make_engine(f"sqlite:///{tmp_path / 'shop.db'}")
     else:
         url = os.environ.get("TEST_DATABASE_URL")
         if not url:
-            pytest.skip("TEST_DATABASE_URL not set (make test starts PostgreSQL and sets it)")
-        eng = make_engine(url)
-        _reset_postgres(eng)
-    upgrade_to_head(eng)
+            pytest.skip("TEST_DATABASE_URL is not set (make services starts PostgreSQL and sets it)")
+        eng = db.make_engine(url)
+        drop_everything(eng)
+    db.upgrade_to_head(eng)
     yield eng
     eng.dispose()
 
 
 @pytest.fixture
-def sessions(engine):
-    factory = session_factory(engine)
+def session_factory(engine: Engine) -> sessionmaker:
+    """Sessions on the migrated database, with the demo shop seeded as of NOW."""
+    factory = db.session_factory(engine)
     seed_demo(factory, NOW)
     return factory
 
 
 @pytest.fixture
-def repo(sessions):
-    return OrderRepository(sessions, clock=lambda: NOW)
+def repo(session_factory: sessionmaker) -> OrderRepository:
+    """The repository over the seeded database, its clock fixed at NOW."""
+    return OrderRepository(session_factory, clock=lambda: NOW)

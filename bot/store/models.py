@@ -1,6 +1,8 @@
 """SQLAlchemy models: what the after-sales rules need to know, and what the bot records.
 
-Money is Numeric(10, 2) (Decimal in Python); times are naive UTC.
+Money is Numeric(10, 2) (Decimal in Python); times are naive UTC. Constraint names
+follow one naming convention so later migrations can alter them on SQLite and
+PostgreSQL alike. Only ``bot.store.repository`` touches these classes.
 """
 
 from __future__ import annotations
@@ -8,10 +10,12 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Column,
     DateTime,
     ForeignKey,
     Integer,
+    MetaData,
     Numeric,
     String,
     Text,
@@ -19,11 +23,25 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import declarative_base, relationship
 
-Base = declarative_base()
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+Base = declarative_base(metadata=MetaData(naming_convention=NAMING))
 Money = Numeric(10, 2)
+CONVERSATION = String(128)  # Rasa sender ids
+
+
+def _case_fk(ondelete: str = "CASCADE") -> ForeignKey:
+    return ForeignKey("after_sales_cases.id", ondelete=ondelete)
 
 
 class Customer(Base):
+    """The shopper's account; one per phone in the demo."""
+
     __tablename__ = "customers"
     id = Column(Integer, primary_key=True)
     name = Column(String(64), nullable=False)
@@ -31,45 +49,56 @@ class Customer(Base):
 
 
 class OrderRow(Base):
+    """An order as paid. ``phone`` is the receiver's phone on the order: what proves ownership."""
+
     __tablename__ = "orders"
     order_id = Column(String(32), primary_key=True)
-    customer_id = Column(Integer, ForeignKey("customers.id"), nullable=False)
+    customer_id = Column(Integer, ForeignKey("customers.id"), nullable=False, index=True)
     phone = Column(String(20), nullable=False, index=True)
     paid_at = Column(DateTime, nullable=False)
     free_shipping = Column(Boolean, nullable=False, default=True)
-    shipping_fee = Column(Money, nullable=False, default=0)
-    shipping_cost = Column(Money, nullable=False, default=0)
-    warehouse = Column(String(32), nullable=False)
+    shipping_fee = Column(Money, nullable=False, default=0)  # what the shopper paid (R3)
+    shipping_cost = Column(Money, nullable=False, default=0)  # the shop's contract rate (R12)
+    warehouse = Column(String(32), nullable=False)  # key into shop.yml warehouses (R6)
     customer = relationship(Customer)
     items = relationship("ItemRow", order_by="ItemRow.id", cascade="all, delete-orphan")
     shipment = relationship("ShipmentRow", uselist=False, cascade="all, delete-orphan")
 
 
 class ItemRow(Base):
+    """One line of an order, with what R6, R9 and R13 need: category, margin, dates."""
+
     __tablename__ = "order_items"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
     id = Column(Integer, primary_key=True)
-    order_id = Column(String(32), ForeignKey("orders.order_id", ondelete="CASCADE"), nullable=False, index=True)
+    order_id = Column(
+        String(32), ForeignKey("orders.order_id", ondelete="CASCADE"), nullable=False, index=True
+    )
     sku = Column(String(32), nullable=False)
     name = Column(String(64), nullable=False)
-    category = Column(String(32), nullable=False)
+    category = Column(String(32), nullable=False)  # key into shop.yml warranty
     price = Column(Money, nullable=False)
     cost = Column(Money, nullable=False)
     quantity = Column(Integer, nullable=False, default=1)
     color = Column(String(32))
     size = Column(String(32))
-    special = Column(String(16), nullable=False, default="none")
+    special = Column(String(16), nullable=False, default="none")  # bot.domain.SpecialGoods
     warranty_months = Column(Integer, nullable=False, default=0)
     invoice_date = Column(DateTime)
     manufacture_date = Column(DateTime)
 
 
 class ShipmentRow(Base):
+    """The parcel: R1 counts "shipped" from ``picked_up_at``, R4 from ``label_printed_at``."""
+
     __tablename__ = "shipments"
     id = Column(Integer, primary_key=True)
-    order_id = Column(String(32), ForeignKey("orders.order_id", ondelete="CASCADE"), nullable=False, unique=True)
+    order_id = Column(
+        String(32), ForeignKey("orders.order_id", ondelete="CASCADE"), nullable=False, unique=True
+    )
     carrier = Column(String(32), nullable=False)
     tracking_no = Column(String(40))
-    state = Column(String(20), nullable=False)
+    state = Column(String(20), nullable=False)  # bot.domain.ShipState
     origin_city = Column(String(32), nullable=False)
     origin_province = Column(String(32), nullable=False)
     dest_city = Column(String(32), nullable=False)
@@ -82,6 +111,8 @@ class ShipmentRow(Base):
 
 
 class TrackingEventRow(Base):
+    """A courier scan, shown as ``location + description`` (【杭州市】 快件已揽收)."""
+
     __tablename__ = "tracking_events"
     id = Column(Integer, primary_key=True)
     shipment_id = Column(Integer, ForeignKey("shipments.id", ondelete="CASCADE"), nullable=False, index=True)
@@ -91,25 +122,31 @@ class TrackingEventRow(Base):
 
 
 class CaseRow(Base):
+    """An after-sales case: what was asked, which rule decided, how it ended."""
+
     __tablename__ = "after_sales_cases"
     id = Column(Integer, primary_key=True)
-    order_id = Column(String(32), ForeignKey("orders.order_id", ondelete="CASCADE"), nullable=False, index=True)
+    order_id = Column(
+        String(32), ForeignKey("orders.order_id", ondelete="CASCADE"), nullable=False, index=True
+    )
     kind = Column(String(32), nullable=False)
     rule = Column(String(16), nullable=False)
     status = Column(String(20), nullable=False)
     refund_amount = Column(Money)
     opened_at = Column(DateTime, nullable=False)
     closed_at = Column(DateTime)
-    conversation_id = Column(String(128), index=True)
+    conversation_id = Column(CONVERSATION, index=True)
     note = Column(Text, nullable=False, default="")
     detail = Column(JSON)
 
 
 class EvidenceRow(Base):
+    """A file the shopper uploaded; the bytes live on disk at ``path``."""
+
     __tablename__ = "evidence"
     id = Column(Integer, primary_key=True)
-    case_id = Column(Integer, ForeignKey("after_sales_cases.id", ondelete="CASCADE"), index=True)
-    conversation_id = Column(String(128), index=True)
+    case_id = Column(Integer, _case_fk(), index=True)
+    conversation_id = Column(CONVERSATION, index=True)
     path = Column(String(300), nullable=False)
     content_type = Column(String(40), nullable=False)
     size = Column(Integer, nullable=False)
@@ -117,11 +154,14 @@ class EvidenceRow(Base):
 
 
 class OfferRow(Base):
+    """One offer or counter-offer of an R9 negotiation."""
+
     __tablename__ = "compensation_offers"
+    __table_args__ = (CheckConstraint("actor IN ('shop', 'shopper')", name="actor"),)
     id = Column(Integer, primary_key=True)
-    case_id = Column(Integer, ForeignKey("after_sales_cases.id", ondelete="CASCADE"), nullable=False, index=True)
+    case_id = Column(Integer, _case_fk(), nullable=False, index=True)
     round = Column(Integer, nullable=False)
-    actor = Column(String(10), nullable=False)  # shop | shopper
+    actor = Column(String(10), nullable=False)
     amount = Column(Money)
     reason = Column(Text, nullable=False, default="")
     outcome = Column(String(24), nullable=False, default="")
@@ -129,20 +169,27 @@ class OfferRow(Base):
 
 
 class RefundRow(Base):
+    """Money sent back. The unique key makes an accepted deal pay exactly once, across processes."""
+
     __tablename__ = "refunds"
-    __table_args__ = (UniqueConstraint("key", name="uq_refunds_key"),)
+    __table_args__ = (
+        UniqueConstraint("key", name="uq_refunds_key"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+    )
     id = Column(Integer, primary_key=True)
-    case_id = Column(Integer, ForeignKey("after_sales_cases.id", ondelete="CASCADE"), nullable=False, index=True)
-    key = Column(String(80), nullable=False)  # idempotency key: one refund per accepted deal
+    case_id = Column(Integer, _case_fk(), nullable=False, index=True)
+    key = Column(String(80), nullable=False)
     amount = Column(Money, nullable=False)
     created_at = Column(DateTime, nullable=False)
 
 
 class FollowUpRow(Base):
+    """An R14 promise, kept (``done_at``) and reported back (``reported_at``)."""
+
     __tablename__ = "follow_ups"
     id = Column(Integer, primary_key=True)
-    case_id = Column(Integer, ForeignKey("after_sales_cases.id", ondelete="CASCADE"), index=True)
-    conversation_id = Column(String(128), index=True)
+    case_id = Column(Integer, _case_fk(), index=True)
+    conversation_id = Column(CONVERSATION, index=True)
     promise = Column(Text, nullable=False)
     due_at = Column(DateTime, nullable=False, index=True)
     done_at = Column(DateTime)
@@ -150,10 +197,12 @@ class FollowUpRow(Base):
 
 
 class HandoffRow(Base):
+    """An R15 handover to a human agent, with the summary the agent reads first."""
+
     __tablename__ = "handoffs"
     id = Column(Integer, primary_key=True)
-    conversation_id = Column(String(128), nullable=False, index=True)
-    case_id = Column(Integer, ForeignKey("after_sales_cases.id", ondelete="SET NULL"))
+    conversation_id = Column(CONVERSATION, nullable=False, index=True)
+    case_id = Column(Integer, _case_fk("SET NULL"), index=True)
     reason = Column(String(64), nullable=False)
     summary = Column(Text, nullable=False)
     status = Column(String(16), nullable=False, default="waiting")
@@ -161,9 +210,12 @@ class HandoffRow(Base):
 
 
 class RatingRow(Base):
+    """The shopper's satisfaction score at the end of a conversation."""
+
     __tablename__ = "ratings"
+    __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="score_range"),)
     id = Column(Integer, primary_key=True)
-    conversation_id = Column(String(128), nullable=False, index=True)
+    conversation_id = Column(CONVERSATION, nullable=False, index=True)
     score = Column(Integer, nullable=False)
     comment = Column(Text, nullable=False, default="")
     created_at = Column(DateTime, nullable=False)

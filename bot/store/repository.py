@@ -1,49 +1,41 @@
-"""The one way actions reach order data. Returns plain dataclasses, never sessions."""
+"""The one way actions reach the shop's data.
+
+Every method opens its own short session and returns ``bot.domain`` dataclasses, never
+ORM objects or sessions, so callers cannot leak a transaction or lazy-load after close.
+Times are naive UTC; ``clock`` is injectable so tests and demos control "now".
+"""
 
 from __future__ import annotations
 
+import hmac
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload, sessionmaker
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.sql import Select
 
-from bot.domain import Case, Item, Order, Shipment, ShipState, SpecialGoods, TrackingEvent
+from bot.domain import (
+    Case,
+    Evidence,
+    FollowUp,
+    HandoffRecord,
+    Item,
+    Offer,
+    Order,
+    Refund,
+    Shipment,
+    ShipState,
+    SpecialGoods,
+    TrackingEvent,
+)
 from bot.store import models as m
 
-
-def _to_order(row: m.OrderRow) -> Order:
-    s = row.shipment
-    shipment = Shipment(
-        carrier=s.carrier, tracking_no=s.tracking_no, state=ShipState(s.state),
-        origin_city=s.origin_city, origin_province=s.origin_province,
-        dest_city=s.dest_city, dest_province=s.dest_province,
-        label_printed_at=s.label_printed_at, picked_up_at=s.picked_up_at, delivered_at=s.delivered_at,
-        return_tracking_no=s.return_tracking_no,
-        events=[TrackingEvent(e.at, e.location, e.description) for e in s.events],
-    )
-    items = [
-        Item(sku=i.sku, name=i.name, category=i.category, price=Decimal(i.price), cost=Decimal(i.cost),
-             quantity=i.quantity, color=i.color, size=i.size, special=SpecialGoods(i.special),
-             warranty_months=i.warranty_months, invoice_date=i.invoice_date, manufacture_date=i.manufacture_date)
-        for i in row.items
-    ]
-    return Order(order_id=row.order_id, phone=row.phone, paid_at=row.paid_at, free_shipping=row.free_shipping,
-                 shipping_fee=Decimal(row.shipping_fee), shipping_cost=Decimal(row.shipping_cost),
-                 warehouse=row.warehouse, items=items, shipment=shipment,
-                 customer_name=row.customer.name if row.customer else "")
-
-
-def _to_case(row: m.CaseRow) -> Case:
-    return Case(case_id=row.id, order_id=row.order_id, kind=row.kind, rule=row.rule, status=row.status,
-                refund_amount=Decimal(row.refund_amount) if row.refund_amount is not None else None,
-                opened_at=row.opened_at, closed_at=row.closed_at, conversation_id=row.conversation_id,
-                note=row.note or "")
-
-
+Clock = Callable[[], datetime]
+T = TypeVar("T")
 _ORDER_LOAD = (
     selectinload(m.OrderRow.items),
     selectinload(m.OrderRow.customer),
@@ -51,170 +43,393 @@ _ORDER_LOAD = (
 )
 
 
-class OrderRepository:
-    """Orders, cases, offers, refunds, follow-ups, handoffs and ratings."""
+def _naive_utc(moment: datetime) -> datetime:
+    """The database stores naive UTC; an aware time from a caller is converted, not misread."""
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
 
-    def __init__(self, sessions: sessionmaker, clock: Callable[[], datetime] = datetime.utcnow) -> None:
-        self._sessions = sessions
+
+def _digits(text: Any) -> str:
+    """Only the digits: shoppers type 138 0000 0004, 138-0000-0004 or +86 13800000004."""
+    digits = re.sub(r"\D", "", str(text or ""))
+    return digits[2:] if len(digits) == 13 and digits.startswith("86") else digits
+
+
+def _money(value: Any) -> Optional[Decimal]:
+    return None if value is None else Decimal(value).quantize(Decimal("0.01"))
+
+
+def _to_shipment(s: m.ShipmentRow) -> Shipment:
+    return Shipment(
+        carrier=s.carrier,
+        tracking_no=s.tracking_no,
+        state=ShipState(s.state),
+        origin_city=s.origin_city,
+        origin_province=s.origin_province,
+        dest_city=s.dest_city,
+        dest_province=s.dest_province,
+        label_printed_at=s.label_printed_at,
+        picked_up_at=s.picked_up_at,
+        delivered_at=s.delivered_at,
+        return_tracking_no=s.return_tracking_no,
+        events=[TrackingEvent(e.at, e.location, e.description) for e in s.events],
+    )
+
+
+def _to_item(i: m.ItemRow) -> Item:
+    return Item(
+        sku=i.sku,
+        name=i.name,
+        category=i.category,
+        price=_money(i.price),
+        cost=_money(i.cost),
+        quantity=i.quantity,
+        color=i.color,
+        size=i.size,
+        special=SpecialGoods(i.special),
+        warranty_months=i.warranty_months,
+        invoice_date=i.invoice_date,
+        manufacture_date=i.manufacture_date,
+    )
+
+
+def _to_order(row: m.OrderRow) -> Order:
+    return Order(
+        order_id=row.order_id,
+        phone=row.phone,
+        paid_at=row.paid_at,
+        free_shipping=row.free_shipping,
+        shipping_fee=_money(row.shipping_fee),
+        shipping_cost=_money(row.shipping_cost),
+        warehouse=row.warehouse,
+        items=[_to_item(i) for i in row.items],
+        shipment=_to_shipment(row.shipment),
+        customer_name=row.customer.name if row.customer else "",
+    )
+
+
+def _to_case(row: m.CaseRow) -> Case:
+    return Case(
+        case_id=row.id,
+        order_id=row.order_id,
+        kind=row.kind,
+        rule=row.rule,
+        status=row.status,
+        refund_amount=_money(row.refund_amount),
+        opened_at=row.opened_at,
+        closed_at=row.closed_at,
+        conversation_id=row.conversation_id,
+        note=row.note or "",
+        detail=dict(row.detail or {}),
+    )
+
+
+def _to_follow_up(r: m.FollowUpRow) -> FollowUp:
+    return FollowUp(r.id, r.case_id, r.conversation_id, r.promise, r.due_at, r.done_at, r.reported_at)
+
+
+def _to_offer(r: m.OfferRow) -> Offer:
+    return Offer(r.id, r.case_id, r.round, r.actor, _money(r.amount), r.reason, r.outcome, r.at)
+
+
+def _to_refund(r: m.RefundRow) -> Refund:
+    return Refund(r.id, r.case_id, r.key, _money(r.amount), r.created_at)
+
+
+def _to_evidence(r: m.EvidenceRow) -> Evidence:
+    return Evidence(r.id, r.case_id, r.conversation_id, r.path, r.content_type, r.size, r.uploaded_at)
+
+
+def _to_handoff(r: m.HandoffRow) -> HandoffRecord:
+    return HandoffRecord(r.id, r.conversation_id, r.case_id, r.reason, r.summary, r.status, r.created_at)
+
+
+def _get(session: Session, model: type, key: Any) -> Any:
+    """The row, or a KeyError naming what was missing (a bug in the caller, not the shopper)."""
+    row = session.get(model, key)
+    if row is None:
+        raise KeyError(f"no {model.__tablename__} row {key!r}")
+    return row
+
+
+class OrderRepository:
+    """Orders, cases, offers, refunds, evidence, follow-ups, handoffs and ratings."""
+
+    def __init__(self, session_factory: sessionmaker, clock: Clock = lambda: datetime.utcnow()) -> None:
+        self._sessions = session_factory
         self._clock = clock
 
-    # ---- orders ------------------------------------------------------------------------
+    def _now(self) -> datetime:
+        return _naive_utc(self._clock())
+
+    def _all(self, query: Select, to: Callable[[Any], T]) -> List[T]:
+        """Run a read query and map every row out while the session is still open."""
+        with self._sessions() as session:
+            return [to(row) for row in session.execute(query).scalars()]
+
+    def _first(self, query: Select, to: Callable[[Any], T]) -> Optional[T]:
+        found = self._all(query.limit(1), to)
+        return found[0] if found else None
+
+    def _add(self, row: Any) -> Any:
+        """Insert one row in its own transaction and return it (ids filled in)."""
+        with self._sessions.begin() as session:
+            session.add(row)
+            session.flush()
+        return row
+
+    # ---- orders ---------------------------------------------------------------------
 
     def get_order(self, order_id: str) -> Optional[Order]:
-        with self._sessions() as s:
-            row = s.execute(select(m.OrderRow).options(*_ORDER_LOAD)
-                            .where(m.OrderRow.order_id == str(order_id))).scalar_one_or_none()
-            return _to_order(row) if row else None
+        """The order with its items, shipment and scans, or None when there is no such order."""
+        query = select(m.OrderRow).options(*_ORDER_LOAD).where(m.OrderRow.order_id == str(order_id).strip())
+        return self._first(query, _to_order)
 
     def orders_for_phone(self, phone: str, limit: int = 5) -> List[Order]:
-        with self._sessions() as s:
-            rows = s.execute(select(m.OrderRow).options(*_ORDER_LOAD).where(m.OrderRow.phone == phone)
-                             .order_by(m.OrderRow.paid_at.desc()).limit(limit)).scalars()
-            return [_to_order(r) for r in rows]
+        """The phone's most recent orders first, so "my order" usually means the first one."""
+        query = (
+            select(m.OrderRow)
+            .options(*_ORDER_LOAD)
+            .where(m.OrderRow.phone == _digits(phone))
+            .order_by(m.OrderRow.paid_at.desc(), m.OrderRow.order_id.desc())
+            .limit(limit)
+        )
+        return self._all(query, _to_order)
 
     def verify_owner(self, order_id: str, proof: str) -> bool:
-        """True when ``proof`` is the order's full phone or its last four digits."""
-        digits = re.sub(r"\D", "", str(proof or ""))
+        """True when ``proof`` is the order's full phone or its last four digits.
+
+        Anything else (three digits, another order's phone, no such order) is False. The
+        digits are compared in constant time, so timing does not tell how many matched.
+        """
+        digits = _digits(proof)
         if len(digits) not in (4, 11):
             return False
-        with self._sessions() as s:
-            phone = s.execute(select(m.OrderRow.phone).where(m.OrderRow.order_id == str(order_id))).scalar()
-        if not phone:
-            return False
-        return phone == digits if len(digits) == 11 else phone[-4:] == digits
+        query = select(m.OrderRow.phone).where(m.OrderRow.order_id == str(order_id).strip())
+        with self._sessions() as session:
+            phone = session.execute(query).scalar_one_or_none()
+        expected = phone[-len(digits) :] if phone else ""
+        return hmac.compare_digest(expected.encode(), digits.encode())
 
     def set_return_tracking(self, order_id: str, tracking_no: str) -> None:
-        with self._sessions.begin() as s:
-            shipment = s.execute(select(m.ShipmentRow).where(m.ShipmentRow.order_id == order_id)).scalar_one()
-            shipment.return_tracking_no = tracking_no[:40]
+        """R5: the return parcel's tracking number, which lets the warehouse refund on arrival."""
+        with self._sessions.begin() as session:
+            query = select(m.ShipmentRow).where(m.ShipmentRow.order_id == str(order_id))
+            shipment = session.execute(query).scalar_one_or_none()
+            if shipment is None:
+                raise KeyError(f"no shipment for order {order_id!r}")
+            shipment.return_tracking_no = tracking_no.strip()[:40]
 
-    # ---- cases -------------------------------------------------------------------------
+    # ---- cases ----------------------------------------------------------------------
 
-    def open_case(self, order_id: str, kind: str, rule: str, conversation_id: Optional[str],
-                  status: str = "open", note: str = "", refund_amount: Optional[Decimal] = None) -> Case:
-        with self._sessions.begin() as s:
-            row = m.CaseRow(order_id=order_id, kind=kind, rule=rule, status=status, note=note,
-                            refund_amount=refund_amount, opened_at=self._clock(), conversation_id=conversation_id)
-            s.add(row)
-            s.flush()
+    def open_case(
+        self,
+        order_id: str,
+        kind: str,
+        rule: str,
+        conversation_id: Optional[str],
+        status: str = "open",
+        note: str = "",
+        refund_amount: Optional[Decimal] = None,
+        detail: Optional[Dict[str, Any]] = None,
+    ) -> Case:
+        """Record a new after-sales case, stamped with the clock's "now"."""
+        row = m.CaseRow(
+            order_id=str(order_id),
+            kind=kind,
+            rule=rule,
+            status=status,
+            note=note or "",
+            refund_amount=_money(refund_amount),
+            opened_at=self._now(),
+            conversation_id=conversation_id,
+            detail=detail or {},
+        )
+        return _to_case(self._add(row))
+
+    def update_case(
+        self,
+        case_id: int,
+        *,
+        status: Optional[str] = None,
+        refund_amount: Optional[Decimal] = None,
+        rule: Optional[str] = None,
+        note: Optional[str] = None,
+        detail: Optional[Dict[str, Any]] = None,
+        close: bool = False,
+    ) -> Case:
+        """Change what is given; ``close`` stamps closed_at once (and status "closed" unless given)."""
+        with self._sessions.begin() as session:
+            row = _get(session, m.CaseRow, int(case_id))
+            changes = {"status": status, "rule": rule, "note": note, "refund_amount": _money(refund_amount)}
+            for name, value in changes.items():
+                if value is not None:
+                    setattr(row, name, value)
+            if detail:
+                row.detail = {**(row.detail or {}), **detail}
+            if close:
+                row.status = status or "closed"
+                row.closed_at = row.closed_at or self._now()
+            session.flush()
             return _to_case(row)
 
-    def update_case(self, case_id: int, *, status: Optional[str] = None, refund_amount: Optional[Decimal] = None,
-                    rule: Optional[str] = None, note: Optional[str] = None, close: bool = False) -> Case:
-        with self._sessions.begin() as s:
-            row = s.get(m.CaseRow, case_id)
-            if row is None:
-                raise KeyError(f"no case {case_id}")
-            if status is not None:
-                row.status = status
-            if refund_amount is not None:
-                row.refund_amount = refund_amount
-            if rule is not None:
-                row.rule = rule
-            if note is not None:
-                row.note = note
-            if close and row.closed_at is None:
-                row.closed_at = self._clock()
-            s.flush()
-            return _to_case(row)
+    def get_case(self, case_id: int) -> Optional[Case]:
+        return self._first(select(m.CaseRow).where(m.CaseRow.id == int(case_id)), _to_case)
 
     def cases_for_order(self, order_id: str) -> List[Case]:
-        with self._sessions() as s:
-            rows = s.execute(select(m.CaseRow).where(m.CaseRow.order_id == order_id).order_by(m.CaseRow.id)).scalars()
-            return [_to_case(r) for r in rows]
+        """Every case of the order, oldest first: the history an agent reads (R15)."""
+        query = select(m.CaseRow).where(m.CaseRow.order_id == str(order_id)).order_by(m.CaseRow.id)
+        return self._all(query, _to_case)
 
     def open_case_for(self, order_id: str, kind: str) -> Optional[Case]:
-        with self._sessions() as s:
-            row = s.execute(select(m.CaseRow).where(m.CaseRow.order_id == order_id, m.CaseRow.kind == kind,
-                                                    m.CaseRow.closed_at.is_(None))
-                            .order_by(m.CaseRow.id.desc())).scalars().first()
-            return _to_case(row) if row else None
+        """The newest unclosed case of this kind, so a returning shopper continues it, not a new one."""
+        query = (
+            select(m.CaseRow)
+            .where(m.CaseRow.order_id == str(order_id), m.CaseRow.kind == kind, m.CaseRow.closed_at.is_(None))
+            .order_by(m.CaseRow.id.desc())
+        )
+        return self._first(query, _to_case)
 
-    # ---- compensation --------------------------------------------------------------------
+    # ---- compensation and refunds ---------------------------------------------------
 
-    def record_offer(self, case_id: int, round: int, actor: str, amount: Optional[Decimal], reason: str,
-                     outcome: str) -> None:
-        with self._sessions.begin() as s:
-            s.add(m.OfferRow(case_id=case_id, round=round, actor=actor, amount=amount, reason=reason,
-                             outcome=outcome, at=self._clock()))
+    def record_offer(
+        self, case_id: int, round: int, actor: str, amount: Optional[Decimal], reason: str, outcome: str
+    ) -> int:
+        """Keep every R9 offer and counter-offer with its reason: the negotiation is auditable."""
+        row = m.OfferRow(
+            case_id=case_id,
+            round=round,
+            actor=actor,
+            amount=_money(amount),
+            reason=reason or "",
+            outcome=outcome or "",
+            at=self._now(),
+        )
+        return self._add(row).id
 
-    def offers_for_case(self, case_id: int) -> List[Dict]:
-        with self._sessions() as s:
-            rows = s.execute(select(m.OfferRow).where(m.OfferRow.case_id == case_id).order_by(m.OfferRow.id)).scalars()
-            return [{"round": r.round, "actor": r.actor, "amount": r.amount, "reason": r.reason,
-                     "outcome": r.outcome, "at": r.at} for r in rows]
+    def offers_for_case(self, case_id: int) -> List[Offer]:
+        return self._all(
+            select(m.OfferRow).where(m.OfferRow.case_id == case_id).order_by(m.OfferRow.id), _to_offer
+        )
 
     def create_refund(self, case_id: int, amount: Decimal, key: str) -> Tuple[int, bool]:
-        """One refund per key, also across processes (unique constraint). Returns (id, created)."""
+        """One refund per ``key``, even when two processes race: returns (refund id, created).
+
+        The unique constraint decides, not a read-then-write check, so a retried action or a
+        second action server cannot pay the same deal twice.
+        """
+        if _money(amount) <= 0:
+            raise ValueError("a refund must be a positive amount")
         try:
-            with self._sessions.begin() as s:
-                row = m.RefundRow(case_id=case_id, key=key, amount=amount, created_at=self._clock())
-                s.add(row)
-                s.flush()
-                return row.id, True
+            row = self._add(
+                m.RefundRow(case_id=case_id, key=key, amount=_money(amount), created_at=self._now())
+            )
+            return row.id, True
         except IntegrityError:
-            with self._sessions() as s:
-                existing = s.execute(select(m.RefundRow.id).where(m.RefundRow.key == key)).scalar_one()
-                return existing, False
+            existing = self._first(select(m.RefundRow).where(m.RefundRow.key == key), _to_refund)
+            if existing is None:  # not a duplicate key: e.g. no such case
+                raise
+            return existing.refund_id, False
 
-    def refunds_for_case(self, case_id: int) -> List[Decimal]:
-        with self._sessions() as s:
-            return [Decimal(a) for a in s.execute(select(m.RefundRow.amount).where(m.RefundRow.case_id == case_id))
-                    .scalars()]
+    def refunds_for_case(self, case_id: int) -> List[Refund]:
+        query = select(m.RefundRow).where(m.RefundRow.case_id == case_id).order_by(m.RefundRow.id)
+        return self._all(query, _to_refund)
 
-    # ---- evidence, promises, handoffs, ratings -------------------------------------------
+    # ---- evidence -------------------------------------------------------------------
 
-    def add_evidence(self, case_id: Optional[int], path: str, content_type: str, size: int,
-                     conversation_id: Optional[str] = None) -> int:
-        with self._sessions.begin() as s:
-            row = m.EvidenceRow(case_id=case_id, conversation_id=conversation_id, path=path,
-                                content_type=content_type, size=size, uploaded_at=self._clock())
-            s.add(row)
-            s.flush()
-            return row.id
+    def add_evidence(
+        self,
+        case_id: Optional[int],
+        path: str,
+        content_type: str,
+        size: int,
+        conversation_id: Optional[str] = None,
+    ) -> int:
+        """Record an uploaded photo (R8, R10, R16); the file itself stays where ``path`` says."""
+        row = m.EvidenceRow(
+            case_id=case_id,
+            conversation_id=conversation_id,
+            path=str(path),
+            content_type=content_type,
+            size=int(size),
+            uploaded_at=self._now(),
+        )
+        return self._add(row).id
 
-    def add_follow_up(self, case_id: Optional[int], conversation_id: str, promise: str, due_at: datetime) -> int:
+    def evidence_for_case(self, case_id: int) -> List[Evidence]:
+        query = select(m.EvidenceRow).where(m.EvidenceRow.case_id == case_id).order_by(m.EvidenceRow.id)
+        return self._all(query, _to_evidence)
+
+    # ---- promises (R14) -------------------------------------------------------------
+
+    def add_follow_up(
+        self, case_id: Optional[int], conversation_id: str, promise: str, due_at: datetime
+    ) -> int:
         """R14: a promise is recorded with its due time, so it can be kept and reported."""
-        with self._sessions.begin() as s:
-            row = m.FollowUpRow(case_id=case_id, conversation_id=conversation_id, promise=promise, due_at=due_at)
-            s.add(row)
-            s.flush()
-            return row.id
+        row = m.FollowUpRow(
+            case_id=case_id, conversation_id=conversation_id, promise=promise, due_at=_naive_utc(due_at)
+        )
+        return self._add(row).id
 
-    def due_follow_ups(self, now: datetime) -> List[Dict]:
-        with self._sessions() as s:
-            rows = s.execute(select(m.FollowUpRow).where(m.FollowUpRow.done_at.is_(None),
-                                                         m.FollowUpRow.due_at <= now)).scalars()
-            return [{"id": r.id, "case_id": r.case_id, "conversation_id": r.conversation_id,
-                     "promise": r.promise, "due_at": r.due_at} for r in rows]
+    def due_follow_ups(self, now: Optional[datetime] = None) -> List[FollowUp]:
+        """Promises not yet kept whose time has come, most overdue first."""
+        moment = _naive_utc(now) if now else self._now()
+        query = (
+            select(m.FollowUpRow)
+            .where(m.FollowUpRow.done_at.is_(None), m.FollowUpRow.due_at <= moment)
+            .order_by(m.FollowUpRow.due_at, m.FollowUpRow.id)
+        )
+        return self._all(query, _to_follow_up)
 
-    def follow_ups_for_case(self, case_id: int) -> List[Dict]:
-        with self._sessions() as s:
-            rows = s.execute(select(m.FollowUpRow).where(m.FollowUpRow.case_id == case_id)).scalars()
-            return [{"id": r.id, "promise": r.promise, "due_at": r.due_at, "done_at": r.done_at} for r in rows]
+    def mark_follow_up(self, follow_up_id: int, *, done: bool = True, reported: bool = False) -> FollowUp:
+        """Stamp a promise as kept and/or reported back to the shopper (each stamped once)."""
+        with self._sessions.begin() as session:
+            row = _get(session, m.FollowUpRow, int(follow_up_id))
+            if done:
+                row.done_at = row.done_at or self._now()
+            if reported:
+                row.reported_at = row.reported_at or self._now()
+            session.flush()
+            return _to_follow_up(row)
+
+    def follow_ups_for_case(self, case_id: int) -> List[FollowUp]:
+        query = select(m.FollowUpRow).where(m.FollowUpRow.case_id == case_id).order_by(m.FollowUpRow.id)
+        return self._all(query, _to_follow_up)
+
+    # ---- handoffs and ratings -------------------------------------------------------
 
     def record_handoff(self, conversation_id: str, case_id: Optional[int], reason: str, summary: str) -> int:
-        with self._sessions.begin() as s:
-            row = m.HandoffRow(conversation_id=conversation_id, case_id=case_id, reason=reason, summary=summary,
-                               created_at=self._clock())
-            s.add(row)
-            s.flush()
-            return row.id
+        """R15: the handover with its summary, so the agent reads the story instead of asking again."""
+        row = m.HandoffRow(
+            conversation_id=conversation_id,
+            case_id=case_id,
+            reason=reason,
+            summary=summary,
+            status="waiting",
+            created_at=self._now(),
+        )
+        return self._add(row).id
 
-    def handoffs(self, conversation_id: Optional[str] = None) -> List[Dict]:
-        with self._sessions() as s:
-            query = select(m.HandoffRow).order_by(m.HandoffRow.id)
-            if conversation_id:
-                query = query.where(m.HandoffRow.conversation_id == conversation_id)
-            return [{"id": r.id, "conversation_id": r.conversation_id, "case_id": r.case_id, "reason": r.reason,
-                     "summary": r.summary, "status": r.status} for r in s.execute(query).scalars()]
+    def handoffs(
+        self, conversation_id: Optional[str] = None, status: Optional[str] = None
+    ) -> List[HandoffRecord]:
+        """Handovers, oldest first, optionally for one conversation or in one status."""
+        query = select(m.HandoffRow).order_by(m.HandoffRow.id)
+        if conversation_id:
+            query = query.where(m.HandoffRow.conversation_id == conversation_id)
+        if status:
+            query = query.where(m.HandoffRow.status == status)
+        return self._all(query, _to_handoff)
 
     def save_rating(self, conversation_id: str, score: int, comment: str = "") -> int:
+        """The shopper's 1-5 satisfaction score (checked here and by the database)."""
         if not 1 <= int(score) <= 5:
-            raise ValueError("score must be 1-5")
-        with self._sessions.begin() as s:
-            row = m.RatingRow(conversation_id=conversation_id, score=int(score), comment=(comment or "")[:2000],
-                              created_at=self._clock())
-            s.add(row)
-            s.flush()
-            return row.id
+            raise ValueError("score must be between 1 and 5")
+        row = m.RatingRow(
+            conversation_id=conversation_id,
+            score=int(score),
+            comment=(comment or "")[:2000],
+            created_at=self._now(),
+        )
+        return self._add(row).id
