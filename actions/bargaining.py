@@ -109,8 +109,11 @@ class ActionBargain(Action):
                              note=f"协商补偿 {reply.amount} 元", close=True)
             awaiting = None
         elif reply.kind in ("alternatives", "no_compensation"):
-            buttons = [button(t, i) for t, i in ALTERNATIVES]
-            awaiting = "option"
+            # the last offer may still stand: then 好的 must still reach the engine
+            can_accept = "accept" in (reply.options or ())
+            buttons = ([button("好的，接受补偿", "affirm")] if can_accept else [])
+            buttons += [button(t, i) for t, i in ALTERNATIVES]
+            awaiting = "bargain" if can_accept else "option"
         elif reply.amount:
             buttons = [button("好的，接受", "affirm"), button("不接受", "deny")]
         say(dispatcher, tracker, reply.text, buttons=buttons)
