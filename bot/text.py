@@ -64,7 +64,7 @@ def in_script(text: str, script: str) -> str:
 _CN_DIGITS = "零〇一二两三四五六七八九十百千万壹贰叁肆伍陆柒捌玖拾佰仟"
 _UNIT = r"(?:块钱|块|塊錢|塊|元|圆|圓|rmb|RMB|人民币)"
 _AMOUNT_RE = re.compile(
-    r"(?P<cur>[¥￥])?\s*"
+    r"(?:(?P<cur>[¥￥])\s*)?"
     r"(?P<num>\d+(?:\.\d{1,2})?|[" + _CN_DIGITS + r"]+(?:点[" + _CN_DIGITS + r"]+)?)"
     r"\s*(?P<unit>" + _UNIT + r")?"
     r"(?P<jiao>[一二三四五六七八九\d][毛角]?(?![\d一二三四五六七八九十百千]))?"
@@ -85,7 +85,7 @@ def _to_number(raw: str) -> Optional[Decimal]:
         return None
 
 
-_NOT_MONEY_AFTER = re.compile(r"\s*(?:码|碼|天|号|號|年|月|日|个|個|件|次|小时|小時|分|周|週|斤|公斤|克|寸|cm|CM|米|岁|歲|楼|樓|层|層|单|單|%|％|折|倍|点|點|G|g|kg|KG|ml|ML)")
+_NOT_MONEY_AFTER = re.compile(r"\s*(?:遍|声|聲|码|碼|天|号|號|年|月|日|个|個|件|次|小时|小時|分|周|週|斤|公斤|克|寸|cm|CM|米|岁|歲|楼|樓|层|層|单|單|%|％|折|倍|点|點|G|g|kg|KG|ml|ML)")
 _NOT_MONEY_BEFORE = re.compile(r"(?:尾号|尾號|后四位|後四位|后4位|後4位|号码|號碼|订单|訂單|单号|單號|手机|手機|电话|電話)\D{0,3}$")
 
 
@@ -119,6 +119,8 @@ def _match_value(text: str, match: "re.Match[str]", require_unit: bool) -> Optio
     if not has_unit:
         if require_unit or num == "十" or num in ("一", "两", "二"):
             return None  # 一下, 两件, 十天: counts, not money
+        if num.isdigit() and len(num) >= 5:
+            return None  # 12315 (a hotline), 5000 (words): no one haggles in five digits without 元
         if _NOT_MONEY_AFTER.match(text, match.end()) or _NOT_MONEY_BEFORE.search(text[: match.start()]):
             return None
     value = _to_number(num)
