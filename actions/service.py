@@ -22,12 +22,16 @@ from actions.replies import button, pick, say
 from bot import policy
 from bot.describe import describe_status, order_card
 from bot.domain import Order
+from bot.requests import fault_from_text
+from bot.text import to_simplified
 
 # what each decision asks next: (awaiting, buttons)
 NEXT_STEP: Dict[str, tuple] = {
     "ASK_STILL_WANTS": ("still_wants", [("还要，请发货", "affirm"), ("不要了，退款", "deny")]),
     "ASK_EVIDENCE": ("evidence", [("照片已上传", "send_photo"), ("拍不了照片", "no_photo")]),
     "APPROVE_RETURN_ASK_TRACKING": ("return_tracking", []),
+    "APPROVE_EXCHANGE_ASK_TRACKING": ("return_tracking", []),
+    "OFFER_EXCHANGE_SHOP_PAYS": ("return_tracking", []),
     "OFFER_OPTIONS_OR_COMPENSATION": (
         "option",
         [("换货", "request_exchange"), ("退货退款", "request_return"), ("不退了，给点补偿", "keep_with_compensation")],
@@ -45,8 +49,17 @@ def verified_order(tracker: Tracker) -> Optional[Order]:
     return runtime.get().repo.get_order(order_id)
 
 
+def _user_events(tracker: Tracker) -> List[Dict[str, Any]]:
+    return [e for e in tracker.events if e.get("event") == "user"]
+
+
 def decide(tracker: Tracker, order: Order, request: str, **answers: Any) -> "policy.Decision":
+    """Ask the policy, with what the conversation already tells: the fault described, photos sent."""
     rt = runtime.get()
+    users = _user_events(tracker)
+    answers.setdefault("fault", fault_from_text([to_simplified(e.get("text") or "") for e in users[-6:]]))
+    answers.setdefault("has_evidence", any(
+        (e.get("parse_data", {}).get("intent") or {}).get("name") == "send_photo" for e in users))
     return policy.decide(order, policy.Request(request), rt.clock(), rt.settings, **answers)
 
 
@@ -56,9 +69,9 @@ def record(tracker: Tracker, order: Order, request: str, decision: "policy.Decis
     case_id = tracker.get_slot("case_id")
     action = decision.action.name
     status = "closed" if action in CLOSING else ("handed_off" if action == "HANDOFF" else "open")
-    if action in ("ASK_EVIDENCE",):
+    if action == "ASK_EVIDENCE":
         status = "waiting_evidence"
-    if action == "APPROVE_RETURN_ASK_TRACKING":
+    if decision.return_address and not decision.is_refusal:
         status = "waiting_return"
     if case_id:
         case = repo.update_case(int(case_id), status=status, rule=decision.rule,
@@ -81,6 +94,8 @@ def answer_with(dispatcher: CollectingDispatcher, tracker: Tracker, order: Order
     case_id = record(tracker, order, request, decision)
     action = decision.action.name
     awaiting, buttons = NEXT_STEP.get(action, (None, []))
+    if awaiting is None and decision.return_address and not decision.is_refusal:
+        awaiting = "return_tracking"  # a return address given: the tracking number comes next (R5)
     text = decision.reason
     if decision.return_address:
         text += f"\n退货地址：{decision.return_address}"
