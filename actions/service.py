@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import runtime
-from actions.bargaining import open_negotiation
+from actions.bargaining import ActionBargain, open_negotiation
 from actions.replies import button, pick, say
 from bot import policy
 from bot.describe import describe_status, order_card
@@ -151,7 +151,7 @@ class ActionHandleAnswer(Action):
         awaiting = tracker.get_slot("awaiting")
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if awaiting == "bargain" and intent in ("affirm", "deny"):
-            return [FollowupAction("action_bargain")]
+            return await ActionBargain().run(dispatcher, tracker, domain)
         order = verified_order(tracker)
         request = tracker.get_slot("pending_request")
         if order is None or not awaiting or not request:

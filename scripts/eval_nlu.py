@@ -120,6 +120,9 @@ def main(argv: List[str] | None = None) -> int:
     parser.add_argument("--folds", type=int, default=5)
     args = parser.parse_args(argv)
     logging.disable(logging.WARNING)
+    from rasa.utils.common import configure_logging_and_warnings
+
+    configure_logging_and_warnings(logging.WARNING)
 
     examples = load_examples(Path(args.heldout))
     texts, gold = [t for t, _ in examples], [i for _, i in examples]

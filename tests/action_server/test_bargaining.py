@@ -1,0 +1,75 @@
+"""Bargaining through the actions: offers stored with the case, exactly one refund per deal."""
+
+from __future__ import annotations
+
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.bargaining import ActionBargain
+from actions.service import ActionHandleAnswer, ActionHandleRequest
+from tests.action_server.conftest import make_tracker, slot_events, texts, user
+
+ORDER = "1001000000000011"  # 羊绒大衣 899 元, same city
+
+
+def _slots(**extra):
+    return {"order_id": ORDER, "verified_order": ORDER, "phone": "0011", "pending_request": "compensation", **extra}
+
+
+async def _open(domain):
+    tracker = make_tracker(slots=_slots(), events=[user("不退了 给点补偿吧", "keep_with_compensation")])
+    dispatcher = CollectingDispatcher()
+    events = slot_events(await ActionHandleRequest().run(dispatcher, tracker, domain))
+    return events, texts(dispatcher)
+
+
+async def _turn(domain, state, message, intent, action=ActionBargain):
+    tracker = make_tracker(slots=_slots(**state), events=[user(message, intent)])
+    dispatcher = CollectingDispatcher()
+    events = slot_events(await action().run(dispatcher, tracker, domain))
+    return {**state, **events}, texts(dispatcher)
+
+
+async def test_first_offer_has_a_reason_and_accepting_refunds_once(rt, domain, repo):
+    state, said = await _open(domain)
+    assert state["awaiting"] == "bargain" and "元" in said and ("抱歉" in said or "对不起" in said)
+    offer = state["negotiation"]
+    state, said = await _turn(domain, state, "好的", "affirm", ActionHandleAnswer)
+    case_id = int(state["case_id"])
+    refunds = repo.refunds_for_case(case_id)
+    assert len(refunds) == 1 and repo.get_case(case_id).status == "closed"
+    # saying 好的 again, or a retried request, pays nothing more
+    await _turn(domain, state, "好的", "affirm", ActionHandleAnswer)
+    await _turn(domain, {**state, "negotiation": offer, "awaiting": "bargain"}, "好的", "affirm", ActionBargain)
+    assert len(repo.refunds_for_case(case_id)) == 1
+
+
+async def test_counter_within_the_ceiling_is_met_and_offers_are_stored(rt, domain, repo):
+    state, _ = await _open(domain)
+    state, said = await _turn(domain, state, "至少给我补二十吧", "bargain")
+    assert "元" in said
+    offers = repo.offers_for_case(int(state["case_id"]))
+    assert [o.actor for o in offers][:2] == ["shop", "shopper"]
+
+
+async def test_absurd_demand_is_declined_then_alternatives(rt, domain, repo):
+    state, _ = await _open(domain)
+    for _ in range(6):
+        state, said = await _turn(domain, state, "赔我五百", "bargain")
+        if state.get("awaiting") == "option" or "退货" in said:
+            break
+    assert "退货" in said or "换货" in said or "人工" in said
+    assert repo.refunds_for_case(int(state["case_id"])) == []
+
+
+async def test_traditional_counter_gets_traditional_reply(rt, domain):
+    state, _ = await _open(domain)
+    _, said = await _turn(domain, state, "至少賠我二十塊", "bargain")
+    assert "元" in said and ("補償" in said or "為" in said or "您" in said)
+    assert "补偿" not in said
+
+
+async def test_bargain_without_a_negotiation_explains(rt, domain):
+    tracker = make_tracker(slots={}, events=[user("至少50", "bargain")])
+    dispatcher = CollectingDispatcher()
+    await ActionBargain().run(dispatcher, tracker, domain)
+    assert "没有进行中的补偿" in texts(dispatcher)
