@@ -60,6 +60,10 @@ class ScriptNormalizer(GraphComponent):
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         for message in training_data.training_examples:
             self._normalize(message)
+            # annotated values follow the text, or 五十塊/五十块 would look like synonyms
+            for entity in message.get(ENTITIES, []) or []:
+                if isinstance(entity.get("value"), str):
+                    entity["value"] = zh.to_simplified(entity["value"])
         return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
