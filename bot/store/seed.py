@@ -119,6 +119,10 @@ DEMO_ORDERS: Tuple[DemoOrder, ...] = (
        It("记忆棉枕", "homeware", 129, 60, "白色", quantity=2)),
       ("厦门", "福建"), "in_transit", paid=2, warehouse="guangzhou", carrier=JT, picked=1.5,
       scans=((1.5, GZ, "快件已揽收"), (1.2, GZ, "快件已从广州转运中心发出，下一站厦门转运中心"))),
+    # R5: the shopper refused the parcel and it is on its way back
+    Od("1001000000000017", "13800000017", "冯悦", (It("帆布包", "apparel", 129, 55, "米色"),),
+      ("宁波", "浙江"), "refused", paid=5, picked=4,
+      scans=((4, HZ, "快件已揽收"), (2, "【宁波市】", "派送中"), (1.5, "【宁波市】", "收件人拒收，快件退回中"))),
 )  # fmt: skip
 DEMO_ORDER_IDS = frozenset(o.order_id for o in DEMO_ORDERS)
 _PREFIX = {SF: "SF", YTO: "YT", JT: "JT", YD: "43", "中通快递": "78"}

@@ -156,3 +156,9 @@ async def test_two_fallbacks_in_a_row_offer_a_human(rt, domain):
     await ActionRephrase().run(two, make_tracker(events=[fallback("啊啊"), fallback("哦哦")]), domain)
     assert one.messages[0]["response"] == "utter_ask_rephrase"
     assert two.messages[0]["response"] == "utter_offer_human"
+
+
+async def test_r5_refused_parcel_is_refunded(rt, domain, repo):
+    slots, said, _ = await _handle(domain, "1001000000000017", "refund_only", "我拒收了 退款", "request_refund_only")
+    case = repo.get_case(int(slots["case_id"]))
+    assert case.rule == "R5" and case.refund_amount == Decimal("129")
