@@ -97,9 +97,10 @@ def answer_with(dispatcher: CollectingDispatcher, tracker: Tracker, order: Order
     if awaiting is None and decision.return_address and not decision.is_refusal:
         awaiting = "return_tracking"  # a return address given: the tracking number comes next (R5)
     text = decision.reason
-    if decision.return_address:
+    if awaiting == "return_tracking" and decision.return_address and decision.return_address not in text:
         text += f"\n退货地址：{decision.return_address}"
     say(dispatcher, tracker, text, buttons=[button(t, i) for t, i in buttons])
+
     events: List[EventType] = [SlotSet("case_id", case_id), SlotSet("awaiting", awaiting)]
     if action == "HANDOFF":
         events.append(FollowupAction("action_handoff"))
