@@ -1,0 +1,558 @@
+"""The shopper's web widget: a Rasa input channel with one Socket.IO connection per shopper.
+
+Protocol (Socket.IO at ``/widget/socket.io/``; every message is an ``outbox.Entry``):
+
+- client ``hello`` {conversation_id, last_seq, epoch} -> ack {conversation_id, epoch,
+  last_seq, truncated, messages}: joins the conversation's room and replays what the
+  client has not seen (everything, if its epoch is not the log's). Sent on every
+  (re)connect; a missing or malformed id gets a new one.
+- client ``user_message`` {text, payload?, cid} -> ack {seq} or {error, message}: the
+  shopper's message (``payload`` for a quick reply, ``cid`` makes resending harmless).
+- server ``message`` Entry and ``typing`` {on}: to the conversation's room.
+
+HTTP under ``/widget``: ``demo``, ``static/<file>``, ``upload`` (evidence photo),
+``uploads/<conversation>/<file>``, ``rating``, ``history`` and ``agent_message`` (the hook
+for human agents; also ``WidgetInput.deliver_agent_message`` in-process). Errors are JSON
+``{"error": code, "message": 中文说明}`` with a 4xx status, never a stack trace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hmac
+import inspect
+import json
+import logging
+import os
+import re
+import uuid
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Dict, Optional, Set, Tuple
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, Sanic, response
+from sanic.headers import parse_content_header
+from sanic.request import Request, parse_multipart_form
+from sanic.response import HTTPResponse
+from socketio import AsyncServer
+
+from bot.channels.outbox import Entry, Outbox
+
+logger = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parents[2]
+WEB_DIR = ROOT / "web"
+DEFAULT_UPLOAD_DIR = ROOT / "var" / "uploads"
+CONVERSATION_ID = re.compile(r"web-[0-9a-f]{32}")  # always fullmatch: "$" would let a "\n" through
+CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+UPLOAD_NAME = re.compile(r"[0-9a-f]{32}\.(jpg|png|webp)")
+STATIC_FILES = {
+    "widget.js": "application/javascript; charset=utf-8",
+    "widget.css": "text/css; charset=utf-8",
+    "vendor/socket.io.min.js": "application/javascript; charset=utf-8",
+    "vendor/socket.io.min.js.map": "application/json",
+}
+IMAGE_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+MAX_TEXT = 1000
+MAX_COMMENT = 500
+MAX_JSON_BYTES = 16 * 1024
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+MULTIPART_OVERHEAD = 16 * 1024
+BOT_KEYS = ("image", "custom", "attachment", "elements")
+PHOTO_INTENT = "/send_photo"
+
+Handler = Callable[[UserMessage], Awaitable[Any]]
+
+
+class BadRequest(Exception):
+    """A request the widget refuses, with the status and the Chinese sentence shown to the shopper."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(code)
+        self.status, self.code, self.message = status, code, message
+
+
+def too_large_photo() -> BadRequest:
+    return BadRequest(413, "photo_too_large", "图片太大了：单张最大 5 MB，请压缩或截图后再上传。")
+
+
+def new_conversation_id() -> str:
+    return "web-" + uuid.uuid4().hex
+
+
+def sniff_image(data: bytes) -> Optional[str]:
+    """The photo's extension from its magic bytes (JPEG, PNG, WebP), else None; never the file name."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+def bot_message(message: Dict[str, Any]) -> Dict[str, Any]:
+    """What the widget shows of one Rasa bot message: text, quick replies, custom payloads."""
+    shown: Dict[str, Any] = {}
+    if message.get("text"):
+        shown["text"] = str(message["text"])
+    buttons = message.get("buttons") or message.get("quick_replies") or []
+    buttons = [
+        {"title": str(b.get("title") or b.get("payload")), "payload": str(b["payload"])}
+        for b in buttons
+        if isinstance(b, dict) and b.get("payload")
+    ]
+    if buttons:
+        shown["buttons"] = buttons
+    shown.update({key: message[key] for key in BOT_KEYS if message.get(key)})
+    return shown
+
+
+def conversation_id(value: Any) -> str:
+    if isinstance(value, str) and CONVERSATION_ID.fullmatch(value):
+        return value
+    raise BadRequest(400, "bad_conversation", "会话标识无效，请刷新页面后重试。")
+
+
+def parse_user_message(data: Any) -> Tuple[str, Optional[str], Optional[str]]:
+    """(text shown, payload sent to Rasa or None, client id) from a ``user_message`` event."""
+    if not isinstance(data, dict):
+        raise BadRequest(400, "bad_message", "消息格式不正确。")
+    text, payload, cid = data.get("text"), data.get("payload"), data.get("cid")
+    if not isinstance(text, str) or not text.strip():
+        raise BadRequest(400, "empty_message", "消息不能为空。")
+    if len(text) > MAX_TEXT:
+        raise BadRequest(413, "message_too_long", f"消息太长了，请控制在 {MAX_TEXT} 字以内。")
+    if payload is not None and (
+        not isinstance(payload, str) or not payload.startswith("/") or len(payload) > 300
+    ):
+        raise BadRequest(400, "bad_payload", "快捷回复无效，请直接输入文字。")
+    if cid is not None and (not isinstance(cid, str) or not CLIENT_ID.fullmatch(cid)):
+        raise BadRequest(400, "bad_cid", "消息编号无效。")
+    return text.strip(), payload, cid
+
+
+def _error(status: int, code: str, message: str) -> HTTPResponse:
+    return response.json({"error": code, "message": message}, status=status, ensure_ascii=False)
+
+
+def json_errors(handler: Callable[..., Awaitable[HTTPResponse]]) -> Callable[..., Awaitable[HTTPResponse]]:
+    """Refusals become their JSON error; anything unexpected a 500 without a trace."""
+
+    @functools.wraps(handler)
+    async def wrapped(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+        try:
+            return await handler(request, *args, **kwargs)
+        except BadRequest as refusal:
+            return _error(refusal.status, refusal.code, refusal.message)
+        except Exception:
+            logger.exception("widget: %s %s failed", request.method, request.path)
+            return _error(500, "server_error", "服务器开小差了，请稍后再试。")
+
+    return wrapped
+
+
+async def read_body(request: Request, limit: int, too_large: BadRequest) -> bytes:
+    """The body of a streamed request, refusing it as soon as it is known to exceed ``limit``."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large
+    chunks, size = [], 0
+    if request.stream is not None:
+        async for chunk in request.stream:
+            size += len(chunk)
+            if size > limit:
+                raise too_large
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_json(request: Request) -> Dict[str, Any]:
+    body = await read_body(request, MAX_JSON_BYTES, BadRequest(413, "body_too_large", "请求内容过大。"))
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise BadRequest(400, "malformed_json", "请求格式不正确：需要 JSON。") from None
+    if not isinstance(data, dict):
+        raise BadRequest(400, "malformed_json", "请求格式不正确：需要 JSON 对象。")
+    return data
+
+
+def photo_from_request(request: Request, body: bytes) -> Tuple[Any, Optional[str], bytes]:
+    """(conversation id, client id, bytes) from a multipart form (field ``photo``) or a raw body."""
+    content_type, params = parse_content_header(request.headers.get("content-type", ""))
+    if content_type != "multipart/form-data":
+        return request.args.get("conversation_id"), request.args.get("cid"), body
+    try:
+        fields, files = parse_multipart_form(body, params["boundary"].encode("utf-8"))
+    except (KeyError, ValueError, UnicodeDecodeError):
+        raise BadRequest(400, "bad_form", "上传格式不正确，请重新选择照片。") from None
+    photo = files.get("photo")
+    if photo is None:
+        raise BadRequest(400, "no_photo", "没有收到照片，请重新选择。")
+    return fields.get("conversation_id"), fields.get("cid"), photo.body
+
+
+async def maybe_await(value: Any) -> Any:
+    """python-socketio made room calls coroutines in 5.10 (rasa #13027); works with both."""
+    return await value if inspect.isawaitable(value) else value
+
+
+class WidgetOutput(OutputChannel):
+    """Bot replies go through the outbox, so a shopper who is offline gets them on reconnect."""
+
+    @classmethod
+    def name(cls) -> str:
+        return WidgetInput.name()
+
+    def __init__(self, channel: "WidgetInput") -> None:
+        self.channel = channel
+
+    async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
+        shown = bot_message(message)
+        if shown:
+            await self.channel.deliver(recipient_id, "bot", shown)
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await self.channel.deliver(recipient_id, "bot", {"text": text})
+
+
+class _Blueprint(Blueprint):
+    """Attaches the Socket.IO server to the app the channel is registered with."""
+
+    def register(self, app: Sanic, options: Dict[str, Any]) -> None:
+        channel = self.ctx.channel
+        channel.app = app
+        channel.sio.attach(app, channel.socketio_path)
+        super().register(app, options)
+
+
+class WidgetInput(InputChannel):
+    """The web widget channel; see the module docstring for the protocol."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "widget"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
+        credentials = credentials or {}
+        return cls(
+            socketio_path=credentials.get("socketio_path", "/widget/socket.io"),
+            agent_token=credentials.get("agent_token") or os.environ.get("WIDGET_AGENT_TOKEN"),
+            upload_dir=credentials.get("upload_dir") or os.environ.get("WIDGET_UPLOAD_DIR"),
+        )
+
+    def __init__(
+        self,
+        socketio_path: str = "/widget/socket.io",
+        agent_token: Optional[str] = None,
+        upload_dir: Optional[str] = None,
+        outbox: Optional[Outbox] = None,
+        repository: Optional[Callable[[], Any]] = None,
+    ) -> None:
+        self.socketio_path = socketio_path
+        self.agent_token = agent_token or None
+        self.upload_dir = Path(upload_dir) if upload_dir else DEFAULT_UPLOAD_DIR
+        self.outbox = outbox or Outbox()
+        self.sio: Optional[AsyncServer] = None
+        self.app: Optional[Sanic] = None
+        self._make_repository = repository or _default_repository
+        self._repository: Any = None
+        self._tasks: Set[asyncio.Task] = set()
+
+    def url_prefix(self) -> str:
+        return "/widget"
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        return WidgetOutput(self) if self.sio else None
+
+    def repository(self) -> Any:
+        """The order repository, built on first use (nothing connects at import)."""
+        if self._repository is None:
+            self._repository = self._make_repository()
+        return self._repository
+
+    # ---- delivering messages -------------------------------------------------------------
+
+    async def publish(
+        self, conversation: str, sender: str, message: Dict[str, Any], cid: Optional[str] = None
+    ) -> Tuple[Entry, bool]:
+        """Append to the outbox, then push to whoever is connected; (entry, created)."""
+        entry, created = self.outbox.append(conversation, sender, message, cid)
+        if created and self.sio is not None:
+            await self.sio.emit("message", entry.to_dict(), room=conversation)
+        return entry, created
+
+    async def deliver(self, conversation: str, sender: str, message: Dict[str, Any]) -> Entry:
+        return (await self.publish(conversation, sender, message))[0]
+
+    async def deliver_agent_message(self, conversation: str, text: str, agent_name: str = "") -> Entry:
+        """The hook for human agents: show ``text`` from sender "agent" in a shopper's conversation.
+
+        Delivered like bot replies (outbox, then the room), so an offline shopper gets it on
+        reconnect. The agent console (a later issue) calls this in-process, or POSTs to
+        ``/widget/agent_message`` with the agent token.
+        """
+        conversation = conversation_id(conversation)
+        if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT:
+            raise BadRequest(422, "bad_text", f"消息需要是 1 到 {MAX_TEXT} 字的文字。")
+        message = {"text": text.strip(), "agent": str(agent_name or "")[:40]}
+        return await self.deliver(conversation, "agent", message)
+
+    async def _typing(self, conversation: str, on: bool) -> None:
+        if self.sio is not None:
+            await self.sio.emit("typing", {"on": on}, room=conversation)
+
+    def _spawn(self, coroutine: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def process(self, conversation: str, text: str, on_new_message: Handler, metadata: Dict) -> None:
+        """Hand one shopper message to Rasa; replies arrive through WidgetOutput."""
+        await self._typing(conversation, True)
+        try:
+            message = UserMessage(
+                text, WidgetOutput(self), conversation, input_channel=self.name(), metadata=metadata
+            )
+            await on_new_message(message)
+        except Exception:
+            logger.exception("widget: handling a message of %s failed", conversation)
+            await self.deliver(
+                conversation, "system", {"text": "抱歉，助手暂时出了点问题，请稍后再试，或输入“转人工”。"}
+            )
+        finally:
+            await self._typing(conversation, False)
+
+    # ---- Socket.IO -------------------------------------------------------------------------
+
+    async def hello(self, sid: str, data: Any) -> Dict[str, Any]:
+        """Join (or start) a conversation and replay what the client has not seen."""
+        data = data if isinstance(data, dict) else {}
+        conversation = data.get("conversation_id")
+        if not (isinstance(conversation, str) and CONVERSATION_ID.fullmatch(conversation)):
+            conversation = new_conversation_id()
+        last_seq, epoch = data.get("last_seq"), data.get("epoch")
+        if type(last_seq) is not int or last_seq < 0 or not isinstance(epoch, str):
+            last_seq, epoch = 0, ""
+        session = await self.sio.get_session(sid)
+        if session.get("conversation_id") not in (None, conversation):
+            await maybe_await(self.sio.leave_room(sid, session["conversation_id"]))
+        await maybe_await(self.sio.enter_room(sid, conversation))
+        await self.sio.save_session(sid, {"conversation_id": conversation})
+        await self._restore_from_tracker(conversation)
+        self.outbox.open(conversation)
+        return self.replay(conversation, last_seq, epoch)
+
+    def replay(self, conversation: str, after: int, epoch: Optional[str] = None) -> Dict[str, Any]:
+        """What a client that has seen up to ``after`` (of log ``epoch``) is missing."""
+        replay = self.outbox.since(conversation, after, epoch)
+        return {
+            "conversation_id": conversation,
+            "epoch": replay.epoch,
+            "last_seq": replay.last_seq,
+            "truncated": replay.truncated,
+            "messages": [e.to_dict() for e in replay.entries],
+        }
+
+    async def user_message(self, sid: str, data: Any, on_new_message: Handler) -> Dict[str, Any]:
+        conversation = (await self.sio.get_session(sid)).get("conversation_id")
+        if not conversation:
+            return {"error": "no_hello", "message": "连接尚未就绪，请稍候再发。"}
+        try:
+            text, payload, cid = parse_user_message(data)
+        except BadRequest as refusal:
+            return {"error": refusal.code, "message": refusal.message}
+        shown = {"text": text, "payload": payload} if payload else {"text": text}
+        entry, created = await self.publish(conversation, "user", shown, cid)
+        if created:
+            self._spawn(self.process(conversation, payload or text, on_new_message, {"display": text}))
+        return {"seq": entry.seq, "at": entry.at}
+
+    async def _restore_from_tracker(self, conversation: str) -> None:
+        """A conversation the outbox forgot (restart, eviction) comes back from Rasa's tracker store."""
+        if conversation in self.outbox:
+            return
+        tracker = await self._tracker(conversation)
+        for event in tracker.events if tracker else []:
+            data = event.as_dict()
+            if data.get("event") == "user" and data.get("text"):
+                self.outbox.append(conversation, "user", _shown_user_message(data))
+            elif data.get("event") == "bot":
+                shown = bot_message({"text": data.get("text"), **(data.get("data") or {})})
+                if shown:
+                    self.outbox.append(conversation, "bot", shown)
+
+    async def _tracker(self, conversation: str) -> Any:
+        try:
+            return await self.app.ctx.agent.tracker_store.retrieve(conversation)
+        except Exception:  # no agent loaded yet, or a tracker store that is down: no history
+            logger.debug("widget: no tracker for %s", conversation, exc_info=True)
+            return None
+
+    def _socket_events(self, sio: AsyncServer, on_new_message: Handler) -> None:
+        @sio.on("hello")
+        async def hello(sid: str, data: Any = None) -> Dict[str, Any]:
+            return await self.hello(sid, data)
+
+        @sio.on("user_message")
+        async def user_message(sid: str, data: Any = None) -> Dict[str, Any]:
+            return await self.user_message(sid, data, on_new_message)
+
+    # ---- photos, ratings, history ------------------------------------------------------------
+
+    async def upload(self, request: Request, on_new_message: Handler) -> HTTPResponse:
+        body = await read_body(request, MAX_PHOTO_BYTES + MULTIPART_OVERHEAD, too_large_photo())
+        conversation, cid, data = photo_from_request(request, body)
+        conversation = conversation_id(conversation)
+        if cid is not None and not CLIENT_ID.fullmatch(cid):
+            raise BadRequest(400, "bad_cid", "消息编号无效。")
+        if not data:
+            raise BadRequest(400, "empty_photo", "照片是空的，请重新选择。")
+        if len(data) > MAX_PHOTO_BYTES:
+            raise too_large_photo()
+        ext = sniff_image(data)
+        if ext is None:
+            raise BadRequest(415, "not_an_image", "只能上传 JPEG、PNG 或 WebP 格式的照片，这个文件不是。")
+        path = await asyncio.to_thread(self._save_photo, conversation, data, ext)
+        evidence_id = await self._record_evidence(conversation, path, IMAGE_TYPES[ext], len(data))
+        url = f"/widget/uploads/{conversation}/{path.name}"
+        entry, created = await self.publish(conversation, "user", {"type": "photo", "url": url}, cid)
+        if created:
+            metadata = {"photo": {"url": url, "evidence_id": evidence_id}}
+            self._spawn(self.process(conversation, PHOTO_INTENT, on_new_message, metadata))
+        return response.json(
+            {"ok": True, "url": url, "seq": entry.seq, "evidence_id": evidence_id}, status=201
+        )
+
+    def _save_photo(self, conversation: str, data: bytes, ext: str) -> Path:
+        folder = self.upload_dir / conversation
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{uuid.uuid4().hex}.{ext}"
+        path.write_bytes(data)
+        return path
+
+    async def _record_evidence(self, conversation: str, path: Path, content_type: str, size: int) -> int:
+        """Evidence row for the conversation's open case (None when there is none yet)."""
+        tracker = await self._tracker(conversation)
+        case_id = tracker.get_slot("case_id") if tracker else None
+        stored = str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+        try:
+            return await asyncio.to_thread(
+                self.repository().add_evidence,
+                int(case_id) if case_id is not None else None,
+                stored,
+                content_type,
+                size,
+                conversation_id=conversation,
+            )
+        except Exception:
+            path.unlink(missing_ok=True)
+            raise
+
+    async def rating(self, request: Request) -> HTTPResponse:
+        data = await read_json(request)
+        conversation = conversation_id(data.get("conversation_id"))
+        score, comment = data.get("score"), data.get("comment") or ""
+        if type(score) is not int or not 1 <= score <= 5:
+            raise BadRequest(422, "bad_score", "评分需要是 1 到 5 的整数（星）。")
+        if not isinstance(comment, str) or len(comment) > MAX_COMMENT:
+            raise BadRequest(422, "bad_comment", f"评价内容需要是文字，最多 {MAX_COMMENT} 字。")
+        comment = comment.strip()
+        rating_id = await asyncio.to_thread(self.repository().save_rating, conversation, score, comment)
+        await self.deliver(conversation, "system", {"type": "rating", "score": score, "comment": comment})
+        return response.json({"ok": True, "id": rating_id}, status=201)
+
+    async def history(self, request: Request) -> HTTPResponse:
+        conversation = conversation_id(request.args.get("conversation_id"))
+        after = request.args.get("after", "0")
+        if not after.isdigit():
+            raise BadRequest(400, "bad_after", "参数 after 需要是非负整数。")
+        await self._restore_from_tracker(conversation)
+        return response.json(self.replay(conversation, int(after)), ensure_ascii=False)
+
+    async def agent_message(self, request: Request) -> HTTPResponse:
+        token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if not self.agent_token or not hmac.compare_digest(token.encode(), self.agent_token.encode()):
+            raise BadRequest(403, "forbidden", "没有权限以客服身份发送消息。")
+        data = await read_json(request)
+        entry = await self.deliver_agent_message(
+            data.get("conversation_id"), data.get("text"), str(data.get("agent_name") or "")
+        )
+        return response.json({"ok": True, "seq": entry.seq}, status=201)
+
+    # ---- the blueprint -------------------------------------------------------------------------
+
+    def blueprint(self, on_new_message: Handler) -> Blueprint:
+        """Socket.IO server plus the HTTP routes, under ``/widget``."""
+        self.sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], max_http_buffer_size=64 * 1024)
+        bp = _Blueprint("widget_webhook")
+        bp.ctx.channel = self
+        self._socket_events(self.sio, on_new_message)
+        routes = [  # (name, method, uri, handler); POST bodies are streamed and capped by read_body
+            ("upload", "POST", "/upload", lambda request: self.upload(request, on_new_message)),
+            ("rating", "POST", "/rating", self.rating),
+            ("agent_message", "POST", "/agent_message", self.agent_message),
+            ("history", "GET", "/history", self.history),
+            ("health", "GET", "/", _health),
+            ("demo", "GET", "/demo", _demo),
+            ("static", "GET", "/static/<name:path>", _static),
+            ("uploaded_photo", "GET", "/uploads/<conversation>/<name>", self.uploaded_photo),
+        ]
+        for name, method, uri, handler in routes:
+            bp.add_route(json_errors(handler), uri, methods=[method], stream=method == "POST", name=name)
+        return bp
+
+    async def uploaded_photo(self, _: Request, conversation: str, name: str) -> HTTPResponse:
+        """A stored evidence photo; its conversation id is the secret that finds it."""
+        match = UPLOAD_NAME.fullmatch(name)
+        path = self.upload_dir / conversation_id(conversation) / name
+        if not match or not path.is_file():
+            raise BadRequest(404, "not_found", "照片不存在。")
+        headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=86400"}
+        return await response.file(path, mime_type=IMAGE_TYPES[match.group(1)], headers=headers)
+
+
+async def _health(_: Request) -> HTTPResponse:
+    return response.json({"status": "ok"})
+
+
+async def _demo(_: Request) -> HTTPResponse:
+    return await response.file(
+        WEB_DIR / "demo.html", mime_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"}
+    )
+
+
+async def _static(_: Request, name: str) -> HTTPResponse:
+    """Only the widget's own files; web/vendor/ is filled by ``make web``."""
+    path = WEB_DIR / name
+    if name not in STATIC_FILES or not path.is_file():
+        hint = "（web/vendor/ 由 make web 生成）" if name.startswith("vendor/") else ""
+        raise BadRequest(404, "not_found", f"没有这个文件{hint}。")
+    return await response.file(path, mime_type=STATIC_FILES[name], headers={"Cache-Control": "no-cache"})
+
+
+def _shown_user_message(event: Dict[str, Any]) -> Dict[str, Any]:
+    """A shopper's message as the widget showed it, from its tracker event (our own metadata)."""
+    metadata = event.get("metadata") or {}
+    photo = metadata.get("photo")
+    if event["text"] == PHOTO_INTENT and isinstance(photo, dict) and photo.get("url"):
+        return {"type": "photo", "url": photo["url"]}
+    return {"text": metadata.get("display") or event["text"]}
+
+
+def _default_repository() -> Any:
+    from bot.store.db import make_engine, session_factory
+    from bot.store.repository import OrderRepository
+
+    return OrderRepository(session_factory(make_engine()))
+
+
+def widget_channel(app: Sanic) -> Optional[WidgetInput]:
+    """The widget channel a Rasa server runs, for other blueprints (the agent console) to deliver through."""
+    for channel in getattr(app.ctx, "input_channels", []):
+        if isinstance(channel, WidgetInput):
+            return channel
+    return None
