@@ -15,7 +15,6 @@ a server.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
@@ -30,7 +29,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
-from tests.integration.conftest import MODEL, _free_port, _wait_until_up
+from tests.integration.conftest import MODEL, _free_port, serve
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -109,28 +108,9 @@ def _environment(work: Path) -> Dict[str, str]:
     return env
 
 
-@contextlib.contextmanager
-def _serve(work: Path, commands: List[Tuple[str, List[str], str]]) -> Iterator[List[Path]]:
-    """Start (name, command, health url) in order, wait for each, stop them all at the end."""
-    env = _environment(work)
-    procs, logs = [], []
-    try:
-        for name, command, health in commands:
-            log = work / f"{name}.log"
-            logs.append(log)
-            procs.append(
-                subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
-            )
-            _wait_until_up(health, procs[-1], log)
-        yield logs
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+def _serve(work: Path, commands: List[Tuple[str, List[str], str]]):
+    """The integration tests' server runner, over this package's environment."""
+    return serve(work, _environment(work), commands)
 
 
 @pytest.fixture(scope="package")

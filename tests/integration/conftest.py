@@ -6,6 +6,7 @@ that talks to the bot through the REST channel, and stopped at the end.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -15,7 +16,7 @@ import time
 import urllib.request
 import uuid
 from pathlib import Path
-from typing import Dict, Iterator, List
+from typing import Dict, Iterator, List, Tuple
 
 import pytest
 
@@ -68,6 +69,27 @@ class Bot:
         return "\n".join(m.get("text", "") for m in self.say(sender, message))
 
 
+@contextlib.contextmanager
+def serve(work: Path, env: Dict[str, str], commands: List[Tuple[str, List[str], str]]) -> Iterator[List[Path]]:
+    """Start (name, command, health url) in order, wait for each, stop them all at the end."""
+    procs, logs = [], []
+    try:
+        for name, command, health in commands:
+            log = work / f"{name}.log"
+            logs.append(log)
+            procs.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT))
+            _wait_until_up(health, procs[-1], log)
+        yield logs
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
 @pytest.fixture(scope="session")
 def bot_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
     if not MODEL.exists():
@@ -81,30 +103,17 @@ def bot_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
     endpoints.write_text(
         (ROOT / "endpoints.yml").read_text().replace("localhost:5055", f"localhost:{actions_port}")
     )
-    logs = [work / "actions.log", work / "rasa.log"]
     commands = [
-        [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(actions_port)],
-        [str(BIN / "rasa"), "run", "--model", str(MODEL), "--endpoints", str(endpoints),
-         "--credentials", str(ROOT / "credentials.yml"), "--port", str(rasa_port)],
+        ("actions", [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(actions_port)],
+         f"http://localhost:{actions_port}/health"),
+        ("rasa", [str(BIN / "rasa"), "run", "--model", str(MODEL), "--endpoints", str(endpoints),
+                  "--credentials", str(ROOT / "credentials.yml"), "--port", str(rasa_port)],
+         f"http://localhost:{rasa_port}/"),
     ]
-    procs = [
-        subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
-        for cmd, log in zip(commands, logs)
-    ]
-    try:
-        _wait_until_up(f"http://localhost:{actions_port}/health", procs[0], logs[0])
-        _wait_until_up(f"http://localhost:{rasa_port}/", procs[1], logs[1])
+    with serve(work, env, commands) as logs:
         bot = Bot(f"http://localhost:{rasa_port}")
         bot.logs = logs
         yield bot
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
 
 
 @pytest.fixture
