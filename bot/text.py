@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
+from functools import cache
 from typing import Optional, Tuple
 
 import cn2an
@@ -19,7 +19,7 @@ SIMPLIFIED = "zh-Hans"
 TRADITIONAL = "zh-Hant"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _converter(config: str) -> opencc.OpenCC:
     """OpenCC converters are costly to build and thread-safe to share."""
     return opencc.OpenCC(config)
@@ -45,12 +45,12 @@ def detect_script(text: str) -> str:
     if not text:
         return SIMPLIFIED
     simplified = to_simplified(text)
-    changed = sum(1 for a, b in zip(text, simplified) if a != b)
+    changed = sum(1 for a, b in zip(text, simplified, strict=False) if a != b)
     if changed == 0:
         return SIMPLIFIED
     back = to_traditional(simplified)
     # Mostly-Simplified text with one stray form (e.g. a copied product name) stays Simplified.
-    simplified_only = sum(1 for a, b in zip(text, back) if a != b and a == to_simplified(a))
+    simplified_only = sum(1 for a, b in zip(text, back, strict=False) if a != b and a == to_simplified(a))
     return TRADITIONAL if changed >= simplified_only else SIMPLIFIED
 
 

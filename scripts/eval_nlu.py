@@ -60,7 +60,7 @@ def report(title: str, gold: List[str], predicted: List[str], picture: Path | No
     print(f"intent accuracy {accuracy_score(gold, predicted):.3f}   macro-F1 {macro:.3f}")
     per = classification_report(gold, predicted, labels=labels, output_dict=True, zero_division=0)
     print("per-intent F1: " + "  ".join(f"{k} {per[k]['f1-score']:.2f}" for k in labels))
-    confusions = collections.Counter((g, p) for g, p in zip(gold, predicted) if g != p)
+    confusions = collections.Counter((g, p) for g, p in zip(gold, predicted, strict=False) if g != p)
     if confusions:
         print("worst confusions (gold -> predicted: count):")
         for (g, p), n in confusions.most_common(8):
