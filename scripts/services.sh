@@ -28,12 +28,14 @@ for _ in $(seq 1 30); do
   su postgres -c "psql -qtAc 'select 1'" >/dev/null 2>&1 && break
   sleep 0.5
 done
-# A fresh random password each run, kept only in var/ (git-ignored), never in the repo.
+# A role and database per checkout (two clones on one machine never share one), with a fresh
+# random password each run, kept only in var/ (git-ignored), never in the repo.
+name="shop_test_$(pwd | sha1sum | cut -c1-8)"
 password=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
-su postgres -c "psql -qtAc \"SELECT 1 FROM pg_roles WHERE rolname='shop_test'\"" | grep -q 1 \
-  || su postgres -c "psql -qc 'CREATE ROLE shop_test LOGIN CREATEDB'" >/dev/null
-su postgres -c "psql -qc \"ALTER ROLE shop_test PASSWORD '$password'\"" >/dev/null
-su postgres -c "psql -qtAc \"SELECT 1 FROM pg_database WHERE datname='shop_test'\"" | grep -q 1 \
-  || su postgres -c "createdb -O shop_test shop_test"
-echo "postgresql+psycopg2://shop_test:$password@127.0.0.1:5432/shop_test" > var/test_database_url
+su postgres -c "psql -qtAc \"SELECT 1 FROM pg_roles WHERE rolname='$name'\"" | grep -q 1 \
+  || su postgres -c "psql -qc 'CREATE ROLE $name LOGIN CREATEDB'" >/dev/null
+su postgres -c "psql -qc \"ALTER ROLE $name PASSWORD '$password'\"" >/dev/null
+su postgres -c "psql -qtAc \"SELECT 1 FROM pg_database WHERE datname='$name'\"" | grep -q 1 \
+  || su postgres -c "createdb -O $name $name"
+echo "postgresql+psycopg2://$name:$password@127.0.0.1:5432/$name" > var/test_database_url
 echo "services: PostgreSQL $version is running on 127.0.0.1:5432."
