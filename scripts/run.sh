@@ -35,6 +35,7 @@ for _ in $(seq 1 240); do
     cat <<MSG
 
   售后助手 is ready.
+  - Web chat (demo shop page): http://localhost:$RASA_PORT/widget/demo
   - REST:  curl -s localhost:$RASA_PORT/webhooks/rest/webhook -d '{"sender":"me","message":"你好"}'
   Press Ctrl-C to stop both servers.
 
