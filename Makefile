@@ -4,6 +4,8 @@ SHELL := /bin/bash
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
+# Rasa reports usage and errors to its servers unless told not to; nothing leaves this machine.
+export RASA_TELEMETRY_ENABLED := false
 
 VENV    := .venv
 BIN     := $(VENV)/bin

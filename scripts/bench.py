@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -181,6 +180,11 @@ def measure(model: Path, endpoints: Path, turns: int, label: str) -> Dict[str, o
 
 def nlu_figures(model: Path) -> Dict[str, float]:
     """Parse rate of the NLU alone, model load time, held-out macro-F1."""
+    import logging
+
+    from rasa.utils.common import configure_logging_and_warnings
+
+    configure_logging_and_warnings(logging.WARNING)
     from eval_nlu import load_examples, predict
     from sklearn.metrics import f1_score
 
@@ -192,21 +196,58 @@ def nlu_figures(model: Path) -> Dict[str, float]:
                                         zero_division=0)}
 
 
+BASELINE_CONFIG = """# The configuration `rasa init` suggests (its commented default pipeline and policies),
+# with the one change Chinese needs: JiebaTokenizer instead of WhitespaceTokenizer,
+# which refuses language zh.
+recipe: default.v1
+language: zh
+assistant_id: baseline
+pipeline:
+  - name: JiebaTokenizer
+  - name: RegexFeaturizer
+  - name: LexicalSyntacticFeaturizer
+  - name: CountVectorsFeaturizer
+  - name: CountVectorsFeaturizer
+    analyzer: char_wb
+    min_ngram: 1
+    max_ngram: 4
+  - name: DIETClassifier
+    epochs: 100
+    constrain_similarities: true
+  - name: EntitySynonymMapper
+  - name: ResponseSelector
+    epochs: 100
+    constrain_similarities: true
+  - name: FallbackClassifier
+    threshold: 0.3
+    ambiguity_threshold: 0.1
+policies:
+  - name: MemoizationPolicy
+  - name: RulePolicy
+  - name: UnexpecTEDIntentPolicy
+    max_history: 5
+    epochs: 100
+  - name: TEDPolicy
+    max_history: 5
+    epochs: 100
+    constrain_similarities: true
+"""
+
+
 def baseline_model() -> Path:
-    """The plain `rasa init` config and policies, trained on our data (cached by content)."""
+    """Rasa's default configuration trained on our data (cached until the data changes)."""
     out = ROOT / "models" / "baseline"
     model = out / "baseline.tar.gz"
-    if model.exists():
+    config = out / "config.yml"
+    if model.exists() and config.exists() and config.read_text() == BASELINE_CONFIG:
         return model
     out.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp())
-    subprocess.run([str(BIN / "rasa"), "init", "--no-prompt", "--init-dir", str(work)], check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    config = (work / "config.yml").read_text().replace("language: en", "language: zh")
-    (out / "config.yml").write_text(config)
-    subprocess.run([str(BIN / "rasa"), "train", "--config", str(out / "config.yml"), "--domain", "domain.yml",
-                    "--data", "data", "--out", str(out), "--fixed-model-name", "baseline"], cwd=ROOT, check=True)
-    shutil.rmtree(work, ignore_errors=True)
+    config.write_text(BASELINE_CONFIG)
+    started = time.perf_counter()
+    subprocess.run([str(BIN / "rasa"), "train", "--config", str(config), "--domain", "domain.yml",
+                    "--data", "data", "--out", str(out), "--fixed-model-name", "baseline", "--quiet"],
+                   cwd=ROOT, check=True)
+    print(f"  [baseline] trained in {time.perf_counter() - started:.0f} s", flush=True)
     return model
 
 

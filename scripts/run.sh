@@ -3,7 +3,7 @@
 # With --shell, the Rasa side is `rasa shell` in this terminal instead.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-export SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=2
+export SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=2 RASA_TELEMETRY_ENABLED=false
 RASA_PORT=${RASA_PORT:-5005}
 ACTIONS_PORT=${ACTIONS_PORT:-5055}
 pids=()

@@ -3,7 +3,7 @@
 # installing, training (if needed), seeding the database and starting PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=2
+export SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=2 RASA_TELEMETRY_ENABLED=false
 if [ -f var/test_database_url ]; then
   TEST_DATABASE_URL=$(cat var/test_database_url)
   export TEST_DATABASE_URL
