@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -73,13 +74,16 @@ def record(tracker: Tracker, order: Order, request: str, decision: "policy.Decis
         status = "waiting_evidence"
     if decision.return_address and not decision.is_refusal:
         status = "waiting_return"
+    # a decision that still waits for the shopper's choice has refunded nothing yet; its
+    # figures (the amount on offer among them) are kept in the case's detail
+    amount = None if action in ("RESHIP_OR_REFUND", "ASK_STILL_WANTS") else decision.refund_amount
+    detail = decision.facts_for_storage()
     if case_id:
-        case = repo.update_case(int(case_id), status=status, rule=decision.rule,
-                                refund_amount=decision.refund_amount, close=status == "closed",
-                                note=decision.reason)
+        case = repo.update_case(int(case_id), status=status, rule=decision.rule, refund_amount=amount,
+                                close=status == "closed", note=decision.reason, detail=detail)
     else:
         case = repo.open_case(order.order_id, request, decision.rule, tracker.sender_id,
-                              status=status, note=decision.reason, refund_amount=decision.refund_amount)
+                              status=status, note=decision.reason, refund_amount=amount, detail=detail)
         if status == "closed":
             case = repo.update_case(case.case_id, status="closed", close=True)
     if decision.follow_up_hours:
@@ -201,11 +205,15 @@ class ActionHandleAnswer(Action):
         repo = runtime.get().repo
         case_id = int(tracker.get_slot("case_id"))
         if reship:
-            repo.update_case(case_id, status="closed", note="丢件：重新发货", close=True)
+            repo.update_case(case_id, status="closed", refund_amount=Decimal(0), note="丢件：重新发货", close=True)
             say(dispatcher, tracker, pick(_RESHIP))
         else:
-            repo.update_case(case_id, status="closed", refund_amount=order.total, note="丢件：退款", close=True)
-            say(dispatcher, tracker, pick(_LOST_REFUND).format(amount=f"{order.total:g}"))
+            offered = (repo.get_case(case_id).detail or {}).get("refund_amount")
+            if offered is None:  # nothing was offered: a person decides the amount
+                return [FollowupAction("action_handoff")]
+            amount = Decimal(str(offered))
+            repo.update_case(case_id, status="closed", refund_amount=amount, note="丢件：退款", close=True)
+            say(dispatcher, tracker, pick(_LOST_REFUND).format(amount=f"{amount:g}"))
         return [SlotSet("awaiting", None)]
 
 

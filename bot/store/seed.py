@@ -123,6 +123,10 @@ DEMO_ORDERS: Tuple[DemoOrder, ...] = (
     Od("1001000000000017", "13800000017", "冯悦", (It("帆布包", "apparel", 129, 55, "米色"),),
       ("宁波", "浙江"), "refused", paid=5, picked=4,
       scans=((4, HZ, "快件已揽收"), (2, "【宁波市】", "派送中"), (1.5, "【宁波市】", "收件人拒收，快件退回中"))),
+    # R11: the courier has confirmed the parcel lost
+    Od("1001000000000018", "13800000018", "邓琳", (It("电热水壶", "small_appliance", 149, 70, "白色"),),
+      ("合肥", "安徽"), "lost", paid=6, picked=5,
+      scans=((5, HZ, "快件已揽收"), (4, "【南京市】", "快件已到达南京转运中心"), (1, "【南京市】", "快件遗失，已登记理赔"))),
 )  # fmt: skip
 DEMO_ORDER_IDS = frozenset(o.order_id for o in DEMO_ORDERS)
 _PREFIX = {SF: "SF", YTO: "YT", JT: "JT", YD: "43", "中通快递": "78"}

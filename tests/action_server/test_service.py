@@ -93,13 +93,19 @@ async def test_r10_colour_asks_for_a_daylight_photo_then_offers_options(rt, doma
     assert repo.get_case(int(slots["case_id"])).rule == "R10"
 
 
-async def test_r11_lost_parcel_reship(rt, domain, repo):
+async def test_r11_shown_delivered_but_not_received(rt, domain, repo):
     slots, said, _ = await _handle(domain, "1001000000000009", "lost", "显示签收但没收到", "lost_package")
+    assert repo.get_case(int(slots["case_id"])).rule == "R11"
+
+
+@pytest.mark.parametrize("answer, intent, refund", [("重新发", "affirm", Decimal(0)), ("退款吧", "deny", Decimal(149))])
+async def test_r11_lost_parcel_reship_or_refund(rt, domain, repo, answer, intent, refund):
+    slots, said, _ = await _handle(domain, "1001000000000018", "lost", "快递丢了", "lost_package")
     case_id = slots["case_id"]
-    if slots["awaiting"] == "reship":
-        await _answer(domain, "1001000000000009", "lost", "reship", "重新发", "affirm", case_id)
-        assert repo.get_case(int(case_id)).status == "closed"
-    assert repo.get_case(int(case_id)).rule == "R11"
+    assert slots["awaiting"] == "reship" and repo.get_case(int(case_id)).refund_amount is None
+    await _answer(domain, "1001000000000018", "lost", "reship", answer, intent, case_id)
+    case = repo.get_case(int(case_id))
+    assert case.status == "closed" and case.rule == "R11" and case.refund_amount == refund
 
 
 async def test_r11_delay_records_a_dated_follow_up(rt, domain, repo):
