@@ -35,16 +35,18 @@ def to_traditional(text: str) -> str:
     return _converter("s2twp").convert(text) if text else text
 
 
-def detect_script(text: str) -> str:
+def detect_script(text: str, simplified: Optional[str] = None) -> str:
     """Which script the shopper wrote in.
 
     Compares the text with its Simplified conversion: characters that change are
     Traditional-only forms. Text with no Chinese, or with characters common to both
-    scripts only, counts as Simplified (the shop's default).
+    scripts only, counts as Simplified (the shop's default). A caller that has already
+    converted the text passes ``simplified`` so the conversion is not done twice.
     """
     if not text:
         return SIMPLIFIED
-    simplified = to_simplified(text)
+    if simplified is None:
+        simplified = to_simplified(text)
     changed = sum(1 for a, b in zip(text, simplified, strict=False) if a != b)
     if changed == 0:
         return SIMPLIFIED

@@ -54,8 +54,11 @@ class ScriptNormalizer(GraphComponent):
         original = message.get(TEXT)
         if not isinstance(original, str) or not original:
             return
-        message.set(SCRIPT, zh.detect_script(original))
-        message.set(TEXT, zh.to_simplified(original[: self._max_chars]))
+        # cut first, convert once: a pasted essay costs no more than 1,000 characters
+        original = original[: self._max_chars]
+        simplified = zh.to_simplified(original)
+        message.set(SCRIPT, zh.detect_script(original, simplified))
+        message.set(TEXT, simplified)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         for message in training_data.training_examples:
