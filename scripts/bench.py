@@ -74,7 +74,7 @@ class Servers:
                         SQLALCHEMY_SILENCE_UBER_WARNING="1", TF_CPP_MIN_LOG_LEVEL="2", **(extra_env or {}))
         self.actions_port, self.rasa_port = free_port(), free_port()
         self.endpoints = workdir / "endpoints.yml"
-        self.endpoints.write_text(endpoints.read_text().replace("localhost:5055", f"localhost:{self.actions_port}"))
+        self.endpoints.write_text(endpoints.read_text().replace(":5055/", f":{self.actions_port}/"))
         self.procs: List[subprocess.Popen] = []
         self.start_seconds = 0.0
 

@@ -121,7 +121,7 @@ def shop_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     actions_port, rasa_port = _free_port(), _free_port()
     endpoints = work / "endpoints.yml"
     endpoints.write_text(
-        (ROOT / "endpoints.yml").read_text().replace("localhost:5055", f"localhost:{actions_port}")
+        (ROOT / "endpoints.yml").read_text().replace(":5055/", f":{actions_port}/")
     )
     commands = [
         (

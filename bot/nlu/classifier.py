@@ -1,0 +1,247 @@
+"""A linear intent classifier over TF-IDF character and word n-grams.
+
+Chosen for speed by measurement (README "Speed"): on our data it is as accurate on the
+held-out set as DIET (macro-F1 within a message or two of it), trains in seconds instead of
+minutes, loads in a fraction of a second instead of ~20 s and classifies a message in well
+under a millisecond, without TensorFlow at run time.
+
+Features, all computed from the message the pipeline already normalised to Simplified script:
+- character 1-3 grams (robust to jieba's segmentation mistakes, typos and homophones);
+- word 1-2 grams over the JiebaTokenizer's tokens (the shop's vocabulary: 七天无理由, 色差 ...);
+- numbers shaped like an order id, a phone, a phone tail or a tracking number are replaced by a
+  placeholder word first, so "1001000000000004" and "1001000000000005" look alike to the model.
+
+The model is a multinomial logistic regression: its probabilities are the intent confidences
+the FallbackClassifier compares with its threshold. It is saved with skops (no pickle).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, Dict, List, Optional, Text
+
+import numpy as np
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.tokenizers.tokenizer import Tokenizer
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT, TEXT_TOKENS
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+logger = logging.getLogger(__name__)
+
+# Placeholders: what matters for the intent is that a number is an order id, not which one.
+_SHAPES = [
+    (re.compile(r"(?i)(?<![a-z0-9])(?:sf|yt|zto|jd|jt|yd|sto|ems)\d{10,15}(?!\d)"), " 运单号码 "),
+    (re.compile(r"(?<!\d)\d{16}(?!\d)"), " 订单号码 "),
+    (re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)"), " 手机号码 "),
+    (re.compile(r"(?<!\d)\d{4}(?!\d)"), " 四位数字 "),
+]
+
+
+def shape(text: str) -> str:
+    """The text with order ids, phones, tails and tracking numbers replaced by placeholders."""
+    for pattern, placeholder in _SHAPES:
+        text = pattern.sub(placeholder, text)
+    return text.lower()
+
+
+def _words(message: Message) -> str:
+    tokens = message.get(TEXT_TOKENS) or []
+    words = [shape(t.text).strip() for t in tokens]
+    return " ".join(w.replace(" ", "") for w in words if w)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class LinearIntentClassifier(GraphComponent, IntentClassifier):
+    """TF-IDF char + word n-grams -> logistic regression; see the module docstring."""
+
+    @classmethod
+    def required_components(cls) -> List[type]:
+        return [Tokenizer]
+
+    @staticmethod
+    def required_packages() -> List[Text]:
+        return ["sklearn", "skops"]
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            "char_ngrams": [1, 3],
+            "word_ngrams": [1, 2],
+            # weak regularisation: the training examples are hand-written and clean
+            "C": 100.0,
+            "max_iter": 3000,
+            "ranking_length": 10,
+            "random_state": 0,
+        }
+
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        model: Optional[Dict[str, Any]] = None,
+    ) -> None:
+        self._config = {**self.get_default_config(), **config}
+        self._storage = model_storage
+        self._resource = resource
+        self._model = model
+        self._scorer: Optional[_Scorer] = None
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "LinearIntentClassifier":
+        return cls(config, model_storage, resource)
+
+    # --- training -------------------------------------------------------------------
+    def train(self, training_data: TrainingData) -> Resource:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+
+        examples = [m for m in training_data.intent_examples if m.get(TEXT)]
+        intents = {m.get(INTENT) for m in examples}
+        if len(intents) < 2:
+            logger.warning("LinearIntentClassifier needs at least two intents; not trained.")
+            return self._resource
+        lo, hi = self._config["char_ngrams"]
+        wlo, whi = self._config["word_ngrams"]
+        chars = TfidfVectorizer(analyzer="char", ngram_range=(lo, hi), sublinear_tf=True, lowercase=False)
+        words = TfidfVectorizer(
+            analyzer="word", token_pattern=r"\S+", ngram_range=(wlo, whi), sublinear_tf=True, lowercase=False
+        )
+        chars.fit([shape(m.get(TEXT)) for m in examples])
+        words.fit([_words(m) for m in examples])
+        model = {"chars": chars, "words": words}
+        clf = LogisticRegression(
+            C=float(self._config["C"]),
+            max_iter=int(self._config["max_iter"]),
+            random_state=self._config["random_state"],
+        )
+        clf.fit(self._features(model, examples), [m.get(INTENT) for m in examples])
+        model["clf"] = clf
+        self._model = model
+        self._persist()
+        return self._resource
+
+    @staticmethod
+    def _features(model: Dict[str, Any], messages: List[Message]) -> Any:
+        import scipy.sparse as sp
+
+        chars = model["chars"].transform([shape(m.get(TEXT) or "") for m in messages])
+        words = model["words"].transform([_words(m) for m in messages])
+        return sp.hstack([chars, words], format="csr")
+
+    # --- inference ------------------------------------------------------------------
+    def process(self, messages: List[Message]) -> List[Message]:
+        if self._model is None:
+            return messages
+        if self._scorer is None:
+            self._scorer = _Scorer(self._model)
+        limit = int(self._config["ranking_length"]) or None
+        for message in messages:
+            if not message.get(TEXT):
+                self._set(message, None, [])
+                continue
+            probabilities = self._scorer.probabilities(shape(message.get(TEXT)), _words(message))
+            order = np.argsort(probabilities)[::-1][:limit]
+            ranking = [
+                {"name": self._scorer.classes[i], "confidence": float(probabilities[i])} for i in order
+            ]
+            self._set(message, ranking[0], ranking)
+        return messages
+
+    @staticmethod
+    def _set(message: Message, intent: Optional[Dict[str, Any]], ranking: List[Dict[str, Any]]) -> None:
+        message.set(INTENT, intent or {"name": None, "confidence": 0.0}, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+
+    # --- persistence (skops, not pickle) ---------------------------------------------
+    def _persist(self) -> None:
+        import skops.io as sio
+
+        with self._storage.write_to(self._resource) as directory:
+            sio.dump(self._model, directory / "linear_intent.skops")
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "LinearIntentClassifier":
+        import skops.io as sio
+
+        try:
+            with model_storage.read_from(resource) as directory:
+                path = directory / "linear_intent.skops"
+                untrusted = sio.get_untrusted_types(file=path)
+                allowed = {"scipy.sparse._csr.csr_matrix", "numpy.float64", "numpy.int64"}
+                unknown = [t for t in untrusted if t not in allowed and not t.startswith("sklearn.")]
+                if unknown:
+                    raise ValueError(f"unexpected types in the intent model: {unknown}")
+                model = sio.load(path, trusted=untrusted)
+        except ValueError as error:
+            logger.warning("LinearIntentClassifier: no usable model (%s); intents will be empty.", error)
+            model = None
+        return cls(config, model_storage, resource, model)
+
+
+class _Scorer:
+    """The trained model's arithmetic for one message at a time, without sklearn's overhead.
+
+    sklearn's ``transform`` + ``predict_proba`` cost ~5 ms per message here (input checks,
+    an idf diagonal rebuilt per call, and a copy of the 25 x 50,000 weight matrix because it
+    is multiplied transposed). The same sums over a message's few dozen n-grams take
+    microseconds: TF-IDF with sublinear tf and L2 norm per block, a dot product with the
+    weights stored contiguously, softmax. tests/unit/test_classifier.py checks it against
+    sklearn's own ``predict_proba``.
+    """
+
+    def __init__(self, model: Dict[str, Any]) -> None:
+        clf = model["clf"]
+        self.classes = [str(c) for c in clf.classes_]
+        self._blocks = []
+        offset = 0
+        for name in ("chars", "words"):
+            vectorizer = model[name]
+            self._blocks.append(
+                (vectorizer.build_analyzer(), vectorizer.vocabulary_, np.asarray(vectorizer.idf_), offset)
+            )
+            offset += len(vectorizer.vocabulary_)
+        self._weights = np.ascontiguousarray(np.asarray(clf.coef_, dtype=np.float64).T)
+        self._bias = np.asarray(clf.intercept_, dtype=np.float64)
+        self._binary = self._weights.shape[1] == 1
+
+    def probabilities(self, chars: str, words: str) -> np.ndarray:
+        scores = self._bias.copy()
+        for (analyze, vocabulary, idf, offset), text in zip(self._blocks, (chars, words)):
+            counts: Dict[int, int] = {}
+            for gram in analyze(text):
+                index = vocabulary.get(gram)
+                if index is not None:
+                    counts[index] = counts.get(index, 0) + 1
+            if not counts:
+                continue
+            index = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+            values = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))) * idf[index]
+            values /= np.sqrt(np.dot(values, values))
+            scores += values @ self._weights[index + offset]
+        if self._binary:  # two intents: sklearn's one-column logistic model
+            positive = 1.0 / (1.0 + np.exp(-scores[0]))
+            return np.array([1.0 - positive, positive])
+        scores -= scores.max()
+        exp = np.exp(scores)
+        return exp / exp.sum()

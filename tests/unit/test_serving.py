@@ -1,0 +1,58 @@
+"""bot.serving: the fast action-response check accepts and refuses exactly what Rasa's does."""
+
+from __future__ import annotations
+
+import pytest
+from jsonschema import ValidationError
+from jsonschema.validators import validator_for
+from rasa.core.actions.action import RemoteAction
+
+from bot import serving
+
+SCHEMA = RemoteAction.action_response_format_spec()
+FULL = validator_for(SCHEMA)(SCHEMA)
+
+GOOD = [
+    {},
+    {"events": [], "responses": []},
+    {"events": [{"event": "slot", "name": "order_id", "value": "1001000000000004", "timestamp": None}]},
+    {"events": [{"event": "active_loop", "name": None}, {"event": "slot", "name": "requested_slot", "value": None}]},
+    {"events": [{"event": "followup", "name": "action_listen"}], "responses": [{"text": "您好"}]},
+    {"events": [{"event": "bot", "text": "好的", "metadata": {"script": "traditional"}}]},
+    {"responses": [{"response": "utter_greet"}, {"text": "订单卡片", "custom": {"order": "x"}}]},
+]
+
+BAD = [
+    {"events": "slot"},
+    {"events": [{"event": 3}]},
+    {"events": [{"event": "no_such_event"}]},
+    {"events": [{"name": "order_id"}]},
+    {"events": [{"event": "slot", "timestamp": "yesterday"}]},
+    {"events": [{"event": "slot", "metadata": []}]},
+    {"responses": [1]},
+    {"responses": "您好"},
+    {"events": [{"event": "user", "text": 5}]},
+    {"events": [None]},
+]
+
+
+@pytest.mark.parametrize("response", GOOD)
+def test_good_responses_pass_both_checks(response):
+    assert FULL.is_valid(response)
+    assert serving._fast_valid(response)
+    assert serving._validate_action_result(None, response) is True
+
+
+@pytest.mark.parametrize("response", BAD)
+def test_bad_responses_fail_as_rasa_would(response):
+    assert not FULL.is_valid(response)
+    assert not serving._fast_valid(response)
+    with pytest.raises(ValidationError) as raised:
+        serving._validate_action_result(None, response)
+    assert "Failed to validate Action server response" in raised.value.message
+
+
+def test_install_replaces_rasas_check_once():
+    serving.install()
+    serving.install()
+    assert RemoteAction._validate_action_result is serving._validate_action_result
