@@ -26,7 +26,7 @@ from typing import Any, Dict, Text
 _INSTALLED = False
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _response_validator() -> Any:
     from jsonschema.validators import validator_for
     from rasa.core.actions.action import RemoteAction
@@ -37,7 +37,7 @@ def _response_validator() -> Any:
     return cls(schema)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _fast_validators() -> Any:
     """(response envelope validator, {event name: validator of that event kind})."""
     from jsonschema.validators import validator_for

@@ -22,7 +22,6 @@ import re
 from typing import Any, Dict, List, Optional, Text
 
 import numpy as np
-
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -74,6 +73,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         return {
             "char_ngrams": [1, 3],
             "word_ngrams": [1, 2],
+            # the word block counts a little less than the character block: measured best on
+            # both 5-fold cross-validation and the held-out set (README "Speed")
+            "word_weight": 0.7,
             # weak regularisation: the training examples are hand-written and clean
             "C": 100.0,
             "max_iter": 3000,
@@ -122,7 +124,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         )
         chars.fit([shape(m.get(TEXT)) for m in examples])
         words.fit([_words(m) for m in examples])
-        model = {"chars": chars, "words": words}
+        model = {"chars": chars, "words": words, "word_weight": float(self._config["word_weight"])}
         clf = LogisticRegression(
             C=float(self._config["C"]),
             max_iter=int(self._config["max_iter"]),
@@ -139,7 +141,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         import scipy.sparse as sp
 
         chars = model["chars"].transform([shape(m.get(TEXT) or "") for m in messages])
-        words = model["words"].transform([_words(m) for m in messages])
+        words = model["words"].transform([_words(m) for m in messages]) * model.get("word_weight", 1.0)
         return sp.hstack([chars, words], format="csr")
 
     # --- inference ------------------------------------------------------------------
@@ -188,7 +190,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             with model_storage.read_from(resource) as directory:
                 path = directory / "linear_intent.skops"
                 untrusted = sio.get_untrusted_types(file=path)
-                allowed = {"scipy.sparse._csr.csr_matrix", "numpy.float64", "numpy.int64"}
+                allowed = {"scipy.sparse._csr.csr_matrix", "numpy.float64", "numpy.int64", "builtins.float"}
                 unknown = [t for t in untrusted if t not in allowed and not t.startswith("sklearn.")]
                 if unknown:
                     raise ValueError(f"unexpected types in the intent model: {unknown}")
@@ -215,10 +217,10 @@ class _Scorer:
         self.classes = [str(c) for c in clf.classes_]
         self._blocks = []
         offset = 0
-        for name in ("chars", "words"):
+        for name, weight in (("chars", 1.0), ("words", float(model.get("word_weight", 1.0)))):
             vectorizer = model[name]
             self._blocks.append(
-                (vectorizer.build_analyzer(), vectorizer.vocabulary_, np.asarray(vectorizer.idf_), offset)
+                (vectorizer.build_analyzer(), vectorizer.vocabulary_, np.asarray(vectorizer.idf_), offset, weight)
             )
             offset += len(vectorizer.vocabulary_)
         self._weights = np.ascontiguousarray(np.asarray(clf.coef_, dtype=np.float64).T)
@@ -227,7 +229,7 @@ class _Scorer:
 
     def probabilities(self, chars: str, words: str) -> np.ndarray:
         scores = self._bias.copy()
-        for (analyze, vocabulary, idf, offset), text in zip(self._blocks, (chars, words)):
+        for (analyze, vocabulary, idf, offset, weight), text in zip(self._blocks, (chars, words), strict=False):
             counts: Dict[int, int] = {}
             for gram in analyze(text):
                 index = vocabulary.get(gram)
@@ -237,7 +239,7 @@ class _Scorer:
                 continue
             index = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
             values = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))) * idf[index]
-            values /= np.sqrt(np.dot(values, values))
+            values *= weight / np.sqrt(np.dot(values, values))
             scores += values @ self._weights[index + offset]
         if self._binary:  # two intents: sklearn's one-column logistic model
             positive = 1.0 / (1.0 + np.exp(-scores[0]))
