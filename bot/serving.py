@@ -14,6 +14,12 @@ its name selects: ``_fast_valid`` checks just that one. Whenever the fast check 
 wrong, the full validator runs and raises Rasa's own error, so bad responses fail exactly as
 before (tests/unit/test_serving.py compares both on good and bad responses).
 
+Rasa also opens a new aiohttp session, and so a new TCP connection, for every call to the
+action server (``EndpointConfig.session``): ~1.2 ms of the Rasa server's time per call, and a
+connection set-up on the action server too. ``_shared_session`` keeps one session per endpoint
+and event loop with keep-alive connections; idle ones are dropped after 2 s, before the action
+server (Sanic, 5 s) would drop them, so a request never lands on a connection being closed.
+
 ``install()`` is idempotent and is called when our NLU components are imported, i.e. whenever
 a model with our pipeline is served, tested or evaluated.
 """
@@ -92,12 +98,52 @@ def _validate_action_result(self: Any, result: Dict[Text, Any]) -> bool:
     raise error
 
 
+class _Borrowed:
+    """``async with`` on a shared session: hands it out and leaves it open."""
+
+    def __init__(self, session: Any) -> None:
+        self._session = session
+
+    async def __aenter__(self) -> Any:
+        return self._session
+
+    async def __aexit__(self, *exc: Any) -> bool:
+        return False
+
+
+_SESSIONS: Dict[Any, Any] = {}
+KEEPALIVE_SECONDS = 2.0  # below Sanic's 5 s keep-alive on the action server
+
+
+def _shared_session(self: Any) -> Any:
+    import asyncio
+
+    import aiohttp
+    from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT
+
+    loop = asyncio.get_running_loop()
+    auth = tuple(sorted(self.basic_auth.items())) if self.basic_auth else None
+    key = (id(loop), self.url, tuple(sorted(self.headers.items())), auth)
+    session = _SESSIONS.get(key)
+    if session is None or session.closed or session.loop is not loop:
+        session = aiohttp.ClientSession(
+            headers=self.headers,
+            auth=aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"]) if auth else None,
+            timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+            connector=aiohttp.TCPConnector(limit=100, keepalive_timeout=KEEPALIVE_SECONDS),
+        )
+        _SESSIONS[key] = session
+    return _Borrowed(session)
+
+
 def install() -> None:
-    """Replace RemoteAction's per-call schema check with the cached validator."""
+    """Replace Rasa's per-call schema check and per-call HTTP session (see above)."""
     global _INSTALLED
     if _INSTALLED:
         return
     from rasa.core.actions.action import RemoteAction
+    from rasa.utils.endpoints import EndpointConfig
 
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[assignment]
+    EndpointConfig.session = _shared_session  # type: ignore[assignment]
     _INSTALLED = True

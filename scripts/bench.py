@@ -6,7 +6,10 @@ concurrent conversations, RSS of both servers, NLU parse rate and model load tim
 held-out macro-F1 of the served model. With ``--baseline`` it does the same for the
 plain `rasa init` configuration trained on the same data, and prints our figures as ratios.
 
-    python scripts/bench.py [--baseline] [--turns 400] [--workers N]
+It also trains our model first (`make train`: wall time and peak memory) and prints the
+baseline's training figures from when it was trained (cached in models/baseline/).
+
+    python scripts/bench.py [--baseline] [--turns 1000]
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import aiohttp
 
@@ -68,13 +71,16 @@ def rss_mb(pid: int) -> float:
 class Servers:
     """The action server and the Rasa server for one model, on free ports."""
 
-    def __init__(self, model: Path, endpoints: Path, workdir: Path, extra_env: Optional[Dict[str, str]] = None):
+    def __init__(self, model: Path, endpoints: str, credentials: str, workdir: Path,
+                 extra_env: Optional[Dict[str, str]] = None):
         self.model, self.workdir = model, workdir
         self.env = dict(os.environ, DATABASE_URL=f"sqlite:///{workdir / 'shop.db'}",
                         SQLALCHEMY_SILENCE_UBER_WARNING="1", TF_CPP_MIN_LOG_LEVEL="2", **(extra_env or {}))
         self.actions_port, self.rasa_port = free_port(), free_port()
         self.endpoints = workdir / "endpoints.yml"
-        self.endpoints.write_text(endpoints.read_text().replace(":5055/", f":{self.actions_port}/"))
+        self.endpoints.write_text(endpoints.replace(":5055/", f":{self.actions_port}/"))
+        self.credentials = workdir / "credentials.yml"
+        self.credentials.write_text(credentials)
         self.procs: List[subprocess.Popen] = []
         self.start_seconds = 0.0
 
@@ -88,7 +94,7 @@ class Servers:
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT))
         self.procs.append(subprocess.Popen(
             [str(BIN / "rasa"), "run", "--model", str(self.model), "--endpoints", str(self.endpoints),
-             "--credentials", str(ROOT / "credentials.yml"), "--port", str(self.rasa_port)],
+             "--credentials", str(self.credentials), "--port", str(self.rasa_port)],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT))
         asyncio.run(self._wait_first_reply())
         self.start_seconds = time.perf_counter() - started
@@ -162,14 +168,14 @@ async def run_load(url: str, concurrency: int, total_turns: int) -> Dict[str, fl
             "p95": pct(0.95), "p99": pct(0.99), "errors": errors[0]}
 
 
-def measure(model: Path, endpoints: Path, turns: int, label: str) -> Dict[str, object]:
+def measure(model: Path, endpoints: str, credentials: str, turns: int, label: str) -> Dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
-        servers = Servers(model, endpoints, Path(tmp))
+        servers = Servers(model, endpoints, credentials, Path(tmp))
         try:
             servers.start()
             result: Dict[str, object] = {"start_s": servers.start_seconds}
             for concurrency in (1, 10, 50):
-                n = max(60, turns // 4) if concurrency == 1 else turns
+                n = max(100, turns // 4) if concurrency == 1 else turns
                 result[f"c{concurrency}"] = asyncio.run(run_load(servers.url, concurrency, n))
                 print(f"  [{label}] {concurrency:>2} concurrent: {json.dumps(result[f'c{concurrency}'])}", flush=True)
             result["rss"] = servers.rss()
@@ -185,6 +191,10 @@ def nlu_figures(model: Path) -> Dict[str, float]:
     from rasa.utils.common import configure_logging_and_warnings
 
     configure_logging_and_warnings(logging.WARNING)
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)
+    import rasa.core.agent  # noqa: F401  (imports are not part of the model's load time)
     from eval_nlu import load_examples, predict
     from sklearn.metrics import f1_score
 
@@ -234,21 +244,54 @@ policies:
 """
 
 
-def baseline_model() -> Path:
-    """Rasa's default configuration trained on our data (cached until the data changes)."""
+# rasa init's endpoints.yml (the action server only) and the REST channel: Rasa's default
+# serving, with none of our code in the Rasa process.
+BASELINE_ENDPOINTS = "action_endpoint:\n  url: http://localhost:5055/webhook\n"
+BASELINE_CREDENTIALS = "rest:\n"
+
+
+def timed(cmd: List[str]) -> Dict[str, float]:
+    """Run ``cmd``; its wall time (s) and the peak resident memory of the process tree's largest member (MB)."""
+    import resource
+
+    started = time.perf_counter()
+    if Path("/usr/bin/time").exists():
+        proc = subprocess.run(["/usr/bin/time", "-f", "BENCH %M", *cmd], cwd=ROOT, stderr=subprocess.PIPE,
+                              text=True)
+        wall = time.perf_counter() - started
+        if proc.returncode:
+            sys.stderr.write(proc.stderr[-3000:])
+            raise SystemExit(f"failed: {' '.join(cmd)}")
+        peak_kb = int(proc.stderr.rsplit("BENCH ", 1)[1].split()[0])
+    else:
+        subprocess.run(cmd, cwd=ROOT, check=True)
+        wall = time.perf_counter() - started
+        peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {"wall_s": wall, "peak_mb": peak_kb / 1024}
+
+
+def train_ours() -> Dict[str, float]:
+    """`make train`: the full data, the project's config, timed."""
+    figures = timed(["scripts/train_if_needed.sh", "--force"])
+    print(f"  [ours] trained in {figures['wall_s']:.0f} s, peak {figures['peak_mb']:.0f} MB", flush=True)
+    return figures
+
+
+def baseline_model() -> Tuple[Path, Dict[str, float]]:
+    """Rasa's default configuration trained on our data (cached with its training figures)."""
     out = ROOT / "models" / "baseline"
     model = out / "baseline.tar.gz"
     config = out / "config.yml"
-    if model.exists() and config.exists() and config.read_text() == BASELINE_CONFIG:
-        return model
+    figures_file = out / "train.json"
+    if model.exists() and figures_file.exists() and config.exists() and config.read_text() == BASELINE_CONFIG:
+        return model, json.loads(figures_file.read_text())
     out.mkdir(parents=True, exist_ok=True)
     config.write_text(BASELINE_CONFIG)
-    started = time.perf_counter()
-    subprocess.run([str(BIN / "rasa"), "train", "--config", str(config), "--domain", "domain.yml",
-                    "--data", "data", "--out", str(out), "--fixed-model-name", "baseline", "--quiet"],
-                   cwd=ROOT, check=True)
-    print(f"  [baseline] trained in {time.perf_counter() - started:.0f} s", flush=True)
-    return model
+    figures = timed([str(BIN / "rasa"), "train", "--config", str(config), "--domain", "domain.yml",
+                     "--data", "data", "--out", str(out), "--fixed-model-name", "baseline", "--quiet"])
+    figures_file.write_text(json.dumps(figures))
+    print(f"  [baseline] trained in {figures['wall_s']:.0f} s, peak {figures['peak_mb']:.0f} MB", flush=True)
+    return model, figures
 
 
 def print_table(ours: Dict, base: Optional[Dict]) -> None:
@@ -271,6 +314,8 @@ def print_table(ours: Dict, base: Optional[Dict]) -> None:
     row("RSS action server", ours["rss"]["actions"], g("rss", "actions"), "MB", False)
     row("NLU parses/s", ours["nlu"]["parses_per_s"], g("nlu", "parses_per_s"), "/s", True)
     row("NLU model load", ours["nlu"]["load_s"], g("nlu", "load_s"), "s", False)
+    row("training: wall time", ours["train"]["wall_s"], g("train", "wall_s"), "s", False)
+    row("training: peak memory", ours["train"]["peak_mb"], g("train", "peak_mb"), "MB", False)
     print(f"| held-out macro-F1 | {ours['nlu']['heldout_macro_f1']:.3f} | "
           f"{(base or {}).get('nlu', {}).get('heldout_macro_f1', float('nan')):.3f} | |")
 
@@ -283,23 +328,42 @@ def _dig(d: Optional[Dict], keys: tuple) -> Optional[float]:
     return d
 
 
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GB RAM, Python {sys.version.split()[0]}"
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", action="store_true")
-    parser.add_argument("--turns", type=int, default=400)
+    parser.add_argument("--turns", type=int, default=1000)
     args = parser.parse_args(argv)
     model = ROOT / "models" / "assistant.tar.gz"
-    print(f"machine: {os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GB")
-    ours = measure(model, ROOT / "endpoints.yml", args.turns, "ours")
+    print(f"machine: {machine()}", flush=True)
+    train = train_ours()
+    ours = measure(model, (ROOT / "endpoints.yml").read_text(), (ROOT / "credentials.yml").read_text(),
+                   args.turns, "ours")
+    ours["train"] = train
     ours["nlu"] = nlu_figures(model)
     base = None
     if args.baseline:
-        bmodel = baseline_model()
-        base = measure(bmodel, ROOT / "endpoints.yml", args.turns, "baseline")
+        bmodel, btrain = baseline_model()
+        base = measure(bmodel, BASELINE_ENDPOINTS, BASELINE_CREDENTIALS, args.turns, "baseline")
+        base["train"] = btrain
         base["nlu"] = nlu_figures(bmodel)
+    print(f"\nmachine: {machine()}")
     print_table(ours, base)
     (ROOT / "results").mkdir(exist_ok=True)
-    (ROOT / "results" / "bench.json").write_text(json.dumps({"ours": ours, "baseline": base}, indent=2))
+    (ROOT / "results" / "bench.json").write_text(
+        json.dumps({"machine": machine(), "ours": ours, "baseline": base}, indent=2))
     return 0
 
 
