@@ -12,11 +12,12 @@ Features, all computed from the message the pipeline already normalised to Simpl
   placeholder word first, so "1001000000000004" and "1001000000000005" look alike to the model.
 
 The model is a multinomial logistic regression: its probabilities are the intent confidences
-the FallbackClassifier compares with its threshold. It is saved with skops (no pickle).
+the FallbackClassifier compares with its threshold. It is saved as JSON and a NumPy archive (no pickle, nothing to trust).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from typing import Any, Dict, List, Optional, Text
@@ -66,7 +67,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
 
     @staticmethod
     def required_packages() -> List[Text]:
-        return ["sklearn", "skops"]
+        return ["sklearn"]
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -94,6 +95,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         self._storage = model_storage
         self._resource = resource
         self._model = model
+        self._fitted: Optional[Dict[str, Any]] = None
         self._scorer: Optional[_Scorer] = None
 
     @classmethod
@@ -132,7 +134,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         )
         clf.fit(self._features(model, examples), [m.get(INTENT) for m in examples])
         model["clf"] = clf
-        self._model = model
+        self._fitted = model  # the sklearn objects, kept only for tests in this process
+        self._model = _export(model)
+        self._scorer = None
         self._persist()
         return self._resource
 
@@ -168,12 +172,14 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         message.set(INTENT, intent or {"name": None, "confidence": 0.0}, add_to_output=True)
         message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
 
-    # --- persistence (skops, not pickle) ---------------------------------------------
+    # --- persistence: JSON and a NumPy archive, no pickle ------------------------------
     def _persist(self) -> None:
-        import skops.io as sio
-
+        assert self._model is not None
+        arrays = {k: v for k, v in self._model.items() if isinstance(v, np.ndarray)}
+        meta = {k: v for k, v in self._model.items() if not isinstance(v, np.ndarray)}
         with self._storage.write_to(self._resource) as directory:
-            sio.dump(self._model, directory / "linear_intent.skops")
+            (directory / "linear_intent.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+            np.savez(directory / "linear_intent.npz", **arrays)
 
     @classmethod
     def load(
@@ -184,21 +190,36 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> "LinearIntentClassifier":
-        import skops.io as sio
-
         try:
             with model_storage.read_from(resource) as directory:
-                path = directory / "linear_intent.skops"
-                untrusted = sio.get_untrusted_types(file=path)
-                allowed = {"scipy.sparse._csr.csr_matrix", "numpy.float64", "numpy.int64", "builtins.float"}
-                unknown = [t for t in untrusted if t not in allowed and not t.startswith("sklearn.")]
-                if unknown:
-                    raise ValueError(f"unexpected types in the intent model: {unknown}")
-                model = sio.load(path, trusted=untrusted)
-        except ValueError as error:
+                meta = json.loads((directory / "linear_intent.json").read_text(encoding="utf-8"))
+                with np.load(directory / "linear_intent.npz", allow_pickle=False) as arrays:
+                    model = {**meta, **{k: arrays[k] for k in arrays.files}}
+        except (ValueError, OSError) as error:
             logger.warning("LinearIntentClassifier: no usable model (%s); intents will be empty.", error)
             model = None
         return cls(config, model_storage, resource, model)
+
+
+def _export(fitted: Dict[str, Any]) -> Dict[str, Any]:
+    """The fitted vectorizers and regression as plain data: what the scorer needs, nothing else."""
+    clf = fitted["clf"]
+    model: Dict[str, Any] = {"classes": [str(c) for c in clf.classes_], "blocks": []}
+    for name, weight in (("chars", 1.0), ("words", float(fitted.get("word_weight", 1.0)))):
+        vectorizer = fitted[name]
+        model["blocks"].append(
+            {
+                "analyzer": vectorizer.analyzer,
+                "ngram_range": list(vectorizer.ngram_range),
+                "token_pattern": vectorizer.token_pattern,
+                "vocabulary": {gram: int(i) for gram, i in vectorizer.vocabulary_.items()},
+                "weight": weight,
+            }
+        )
+        model[f"idf_{name}"] = np.asarray(vectorizer.idf_, dtype=np.float64)
+    model["coef"] = np.asarray(clf.coef_, dtype=np.float64)
+    model["intercept"] = np.asarray(clf.intercept_, dtype=np.float64)
+    return model
 
 
 class _Scorer:
@@ -213,18 +234,24 @@ class _Scorer:
     """
 
     def __init__(self, model: Dict[str, Any]) -> None:
-        clf = model["clf"]
-        self.classes = [str(c) for c in clf.classes_]
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        self.classes = list(model["classes"])
         self._blocks = []
         offset = 0
-        for name, weight in (("chars", 1.0), ("words", float(model.get("word_weight", 1.0)))):
-            vectorizer = model[name]
-            self._blocks.append(
-                (vectorizer.build_analyzer(), vectorizer.vocabulary_, np.asarray(vectorizer.idf_), offset, weight)
-            )
-            offset += len(vectorizer.vocabulary_)
-        self._weights = np.ascontiguousarray(np.asarray(clf.coef_, dtype=np.float64).T)
-        self._bias = np.asarray(clf.intercept_, dtype=np.float64)
+        for block, name in zip(model["blocks"], ("chars", "words"), strict=True):
+            # an unfitted vectorizer with the same settings gives the same analyzer
+            analyze = TfidfVectorizer(
+                analyzer=block["analyzer"],
+                ngram_range=tuple(block["ngram_range"]),
+                token_pattern=block["token_pattern"],
+                lowercase=False,
+            ).build_analyzer()
+            vocabulary = block["vocabulary"]
+            self._blocks.append((analyze, vocabulary, np.asarray(model[f"idf_{name}"]), offset, block["weight"]))
+            offset += len(vocabulary)
+        self._weights = np.ascontiguousarray(np.asarray(model["coef"], dtype=np.float64).T)
+        self._bias = np.asarray(model["intercept"], dtype=np.float64)
         self._binary = self._weights.shape[1] == 1
 
     def probabilities(self, chars: str, words: str) -> np.ndarray:

@@ -58,22 +58,24 @@ HELD_OUT = [m.get(TEXT) for m in load_data(str(ROOT / "tests/nlu/heldout.yml")).
 
 def test_fast_scorer_gives_sklearns_probabilities(parts):
     *_, normalizer, tokenizer, classifier = parts
-    model = classifier._model
-    scorer = _Scorer(model)
+    fitted = classifier._fitted
+    scorer = _Scorer(classifier._model)
     messages = [Message({TEXT: t}) for t in HELD_OUT]
     normalizer.process(messages)
     tokenizer.process(messages)
-    expected = model["clf"].predict_proba(classifier._features(model, messages))
+    expected = fitted["clf"].predict_proba(classifier._features(fitted, messages))
     from bot.nlu.classifier import _words
 
     got = np.array([scorer.probabilities(shape(m.get(TEXT)), _words(m)) for m in messages])
     assert got.shape == expected.shape
     np.testing.assert_allclose(got, expected, rtol=1e-7, atol=1e-9)
-    assert list(model["clf"].classes_) == scorer.classes
+    assert list(fitted["clf"].classes_) == scorer.classes
 
 
 def test_saved_model_loads_back_and_predicts_the_same(parts):
-    storage, context, resource, *_ , classifier = parts
+    storage, context, resource, *_ = parts
+    saved = sorted(p.name for p in (storage._storage_path / resource.name).iterdir())
+    assert saved == ["linear_intent.json", "linear_intent.npz"], "plain data, no pickle"
     loaded = LinearIntentClassifier.load(LinearIntentClassifier.get_default_config(), storage, resource, context)
     for text in HELD_OUT[:20]:
         first = parse(parts, text)
