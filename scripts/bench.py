@@ -72,8 +72,9 @@ class Servers:
     """The action server and the Rasa server for one model, on free ports."""
 
     def __init__(self, model: Path, endpoints: str, credentials: str, workdir: Path,
-                 extra_env: Optional[Dict[str, str]] = None):
+                 extra_env: Optional[Dict[str, str]] = None, launcher: Optional[List[str]] = None):
         self.model, self.workdir = model, workdir
+        self.launcher = launcher or [str(BIN / "python"), "-m", "bot.serve"]
         self.env = dict(os.environ, DATABASE_URL=f"sqlite:///{workdir / 'shop.db'}",
                         SQLALCHEMY_SILENCE_UBER_WARNING="1", TF_CPP_MIN_LOG_LEVEL="2", **(extra_env or {}))
         self.actions_port, self.rasa_port = free_port(), free_port()
@@ -93,7 +94,7 @@ class Servers:
             [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(self.actions_port)],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT))
         self.procs.append(subprocess.Popen(
-            [str(BIN / "rasa"), "run", "--model", str(self.model), "--endpoints", str(self.endpoints),
+            [*self.launcher, "run", "--model", str(self.model), "--endpoints", str(self.endpoints),
              "--credentials", str(self.credentials), "--port", str(self.rasa_port)],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT))
         asyncio.run(self._wait_first_reply())
@@ -168,9 +169,10 @@ async def run_load(url: str, concurrency: int, total_turns: int) -> Dict[str, fl
             "p95": pct(0.95), "p99": pct(0.99), "errors": errors[0]}
 
 
-def measure(model: Path, endpoints: str, credentials: str, turns: int, label: str) -> Dict[str, object]:
+def measure(model: Path, endpoints: str, credentials: str, turns: int, label: str,
+            launcher: Optional[List[str]] = None) -> Dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
-        servers = Servers(model, endpoints, credentials, Path(tmp))
+        servers = Servers(model, endpoints, credentials, Path(tmp), launcher=launcher)
         try:
             servers.start()
             result: Dict[str, object] = {"start_s": servers.start_seconds}
@@ -184,9 +186,22 @@ def measure(model: Path, endpoints: str, credentials: str, turns: int, label: st
     return result
 
 
-def nlu_figures(model: Path) -> Dict[str, float]:
+def nlu_figures(model: Path, served: bool) -> Dict[str, float]:
+    """NLU figures measured in a fresh process: with our serving fixes (``served``) or plain Rasa."""
+    out = subprocess.run([sys.executable, __file__, "--nlu", str(model), *(["--served"] if served else [])],
+                         cwd=ROOT, check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _nlu_figures(model: Path, served: bool) -> Dict[str, float]:
     """Parse rate of the NLU alone, model load time, held-out macro-F1."""
     import logging
+
+    if served:
+        sys.path.insert(0, str(ROOT))
+        from bot import serving
+
+        serving.install()
 
     from rasa.utils.common import configure_logging_and_warnings
 
@@ -345,20 +360,26 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", action="store_true")
     parser.add_argument("--turns", type=int, default=1000)
+    parser.add_argument("--nlu", type=Path, help=argparse.SUPPRESS)  # internal: NLU figures of one model
+    parser.add_argument("--served", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.nlu:
+        print(json.dumps(_nlu_figures(args.nlu, args.served)))
+        return 0
     model = ROOT / "models" / "assistant.tar.gz"
     print(f"machine: {machine()}", flush=True)
     train = train_ours()
     ours = measure(model, (ROOT / "endpoints.yml").read_text(), (ROOT / "credentials.yml").read_text(),
                    args.turns, "ours")
     ours["train"] = train
-    ours["nlu"] = nlu_figures(model)
+    ours["nlu"] = nlu_figures(model, served=True)
     base = None
     if args.baseline:
         bmodel, btrain = baseline_model()
-        base = measure(bmodel, BASELINE_ENDPOINTS, BASELINE_CREDENTIALS, args.turns, "baseline")
+        base = measure(bmodel, BASELINE_ENDPOINTS, BASELINE_CREDENTIALS, args.turns, "baseline",
+                       launcher=[str(BIN / "rasa")])
         base["train"] = btrain
-        base["nlu"] = nlu_figures(bmodel)
+        base["nlu"] = nlu_figures(bmodel, served=False)
     print(f"\nmachine: {machine()}")
     print_table(ours, base)
     (ROOT / "results").mkdir(exist_ok=True)

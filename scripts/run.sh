@@ -20,12 +20,13 @@ trap stop INT TERM EXIT
 pids+=($!)
 
 if [ "${1:-}" = "--shell" ]; then
-  .venv/bin/rasa shell --model models/assistant.tar.gz --endpoints endpoints.yml
+  .venv/bin/python -m bot.serve shell --model models/assistant.tar.gz --endpoints endpoints.yml
   exit $?
 fi
 
 echo "Starting Rasa on port $RASA_PORT (the model takes a few seconds to load)..."
-.venv/bin/rasa run --model models/assistant.tar.gz --endpoints endpoints.yml \
+# bot.serve = Rasa's own command line with the profiled serving fixes (bot/serving.py)
+.venv/bin/python -m bot.serve run --model models/assistant.tar.gz --endpoints endpoints.yml \
   --credentials credentials.yml --port "$RASA_PORT" --cors "*" \
   > >(sed -u 's/^/[rasa]    /') 2>&1 &
 pids+=($!)

@@ -14,7 +14,7 @@ step "rasa data validate"
 .venv/bin/rasa data validate --data data --domain domain.yml --config config.yml
 
 step "conversation tests (rasa test core, --fail-on-prediction-errors)"
-.venv/bin/rasa test core --model models/assistant.tar.gz --stories tests/conversations \
+.venv/bin/python -m bot.serve test core --model models/assistant.tar.gz --stories tests/conversations \
   --fail-on-prediction-errors --out results/conversations --no-plot
 
 step "held-out NLU evaluation (floor: macro-F1 0.85)"

@@ -17,11 +17,7 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot import serving
 from bot import text as zh
-
-# Serving this pipeline in Rasa: the profiled fix for action-response validation (bot/serving.py).
-serving.install()
 
 SCRIPT = "script"  # message attribute: the script the shopper wrote in
 MAX_CHARS = 1000  # longer messages are cut before tokenising; the start carries the request

@@ -132,7 +132,9 @@ def shop_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         (
             "rasa",
             [
-                str(BIN / "rasa"),
+                str(BIN / "python"),
+                "-m",
+                "bot.serve",
                 "run",
                 "--model",
                 str(MODEL),

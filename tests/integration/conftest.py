@@ -106,7 +106,7 @@ def bot_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
     commands = [
         ("actions", [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(actions_port)],
          f"http://localhost:{actions_port}/health"),
-        ("rasa", [str(BIN / "rasa"), "run", "--model", str(MODEL), "--endpoints", str(endpoints),
+        ("rasa", [str(BIN / "python"), "-m", "bot.serve", "run", "--model", str(MODEL), "--endpoints", str(endpoints),
                   "--credentials", str(ROOT / "credentials.yml"), "--port", str(rasa_port)],
          f"http://localhost:{rasa_port}/"),
     ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from jsonschema import ValidationError
 from jsonschema.validators import validator_for
@@ -108,3 +110,77 @@ async def test_errors_from_the_endpoint_still_raise():
         assert raised.value.status == 404
     finally:
         await runner.cleanup()
+
+
+# --- the sequential graph runner gives what dask gives, on the served model ---------------
+
+MODEL = Path(__file__).resolve().parents[2] / "models" / "assistant.tar.gz"  # built by `make test`
+
+
+@pytest.fixture(scope="module")
+def runners(tmp_path_factory):
+    from rasa.engine.loader import load_predict_graph_runner
+    from rasa.engine.runner.dask import DaskGraphRunner
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+
+    metadata, dask = load_predict_graph_runner(
+        tmp_path_factory.mktemp("dask"), MODEL, LocalModelStorage, DaskGraphRunner
+    )
+    _, sequential = load_predict_graph_runner(
+        tmp_path_factory.mktemp("seq"), MODEL, LocalModelStorage, serving._sequential_runner()
+    )
+    return metadata, dask, sequential
+
+
+TEXTS = ["你好", "我的订单1001000000000002到哪了", "0002", "羊毛衫颜色跟图片差太多了", "電吹風壞了能保修嗎",
+         "至少给我补五十块", "", "qwerty"]
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_sequential_runner_parses_as_dask_does(runners, text):
+    from rasa.core.channels.channel import UserMessage
+    from rasa.engine.constants import PLACEHOLDER_MESSAGE, PLACEHOLDER_TRACKER
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    metadata, dask, sequential = runners
+    results = []
+    for runner in (dask, sequential):
+        tracker = DialogueStateTracker("t", metadata.domain.slots)
+        out = runner.run(inputs={PLACEHOLDER_MESSAGE: [UserMessage(text)], PLACEHOLDER_TRACKER: tracker},
+                         targets=[metadata.nlu_target])
+        results.append(out[metadata.nlu_target][0].as_dict(only_output_properties=True))
+    assert results[0] == results[1]
+
+
+@pytest.mark.parametrize(
+    "intent, entities",
+    [("greet", []), ("color_mismatch", []), ("inform_order", [{"entity": "order_id", "value": "1001000000000004"}]),
+     ("nlu_fallback", []), ("ask_human", [])],
+)
+def test_sequential_runner_predicts_as_dask_does(runners, intent, entities):
+    from rasa.engine.constants import PLACEHOLDER_TRACKER
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    metadata, dask, sequential = runners
+    predictions = []
+    for runner in (dask, sequential):
+        tracker = DialogueStateTracker.from_events(
+            "t",
+            [ActionExecuted("action_listen"),
+             UserUttered("…", intent={"name": intent, "confidence": 0.9}, entities=entities)],
+            slots=metadata.domain.slots,
+        )
+        out = runner.run(inputs={PLACEHOLDER_TRACKER: tracker}, targets=[metadata.core_target])
+        prediction = out[metadata.core_target]
+        predictions.append((prediction.policy_name, prediction.max_confidence_index, prediction.probabilities))
+    assert predictions[0] == predictions[1]
+    assert predictions[0][2] and max(predictions[0][2]) > 0
+
+
+def test_sequential_runner_refuses_an_input_named_like_a_node(runners):
+    from rasa.engine.exceptions import GraphRunError
+
+    metadata, _, sequential = runners
+    with pytest.raises(GraphRunError):
+        sequential.run(inputs={metadata.nlu_target: "x"}, targets=[metadata.nlu_target])
