@@ -192,16 +192,29 @@ def _sequential_runner() -> Any:
     return SequentialGraphRunner
 
 
-def install() -> None:
-    """Replace Rasa's per-call schema check, per-call HTTP session and dask runner (see above)."""
+FIXES = ("validator", "session", "runner")
+
+
+def install(skip: Optional[str] = None) -> None:
+    """Replace Rasa's per-call schema check, per-call HTTP session and dask runner (see above).
+
+    ``skip`` (default: the ``BOT_SERVING_SKIP`` environment variable) is a comma-separated
+    subset of ``FIXES`` to leave out, for measuring what each one buys (README "Speed").
+    """
     global _INSTALLED
     if _INSTALLED:
         return
+    import os
+
     import rasa.core.processor
     from rasa.core.actions.action import RemoteAction
     from rasa.utils.endpoints import EndpointConfig
 
-    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[assignment]
-    EndpointConfig.session = _shared_session  # type: ignore[assignment]
-    rasa.core.processor.DaskGraphRunner = _sequential_runner()  # type: ignore[attr-defined]
+    skipped = {s.strip() for s in (skip if skip is not None else os.environ.get("BOT_SERVING_SKIP", "")).split(",")}
+    if "validator" not in skipped:
+        RemoteAction._validate_action_result = _validate_action_result  # type: ignore[assignment]
+    if "session" not in skipped:
+        EndpointConfig.session = _shared_session  # type: ignore[assignment]
+    if "runner" not in skipped:
+        rasa.core.processor.DaskGraphRunner = _sequential_runner()  # type: ignore[attr-defined]
     _INSTALLED = True
