@@ -6,6 +6,12 @@ cd "$(dirname "$0")/.."
 export SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=2 RASA_TELEMETRY_ENABLED=false
 RASA_PORT=${RASA_PORT:-5005}
 ACTIONS_PORT=${ACTIONS_PORT:-5055}
+ENDPOINTS=endpoints.yml
+if [ "$ACTIONS_PORT" != 5055 ]; then  # point the Rasa server at the action server's port
+  mkdir -p var
+  sed "s#:5055/#:$ACTIONS_PORT/#" endpoints.yml > var/endpoints.run.yml
+  ENDPOINTS=var/endpoints.run.yml
+fi
 pids=()
 stop() {
   trap - INT TERM EXIT
@@ -20,13 +26,13 @@ trap stop INT TERM EXIT
 pids+=($!)
 
 if [ "${1:-}" = "--shell" ]; then
-  .venv/bin/python -m bot.serve shell --model models/assistant.tar.gz --endpoints endpoints.yml
+  .venv/bin/python -m bot.serve shell --model models/assistant.tar.gz --endpoints "$ENDPOINTS"
   exit $?
 fi
 
 echo "Starting Rasa on port $RASA_PORT (the model takes a few seconds to load)..."
 # bot.serve = Rasa's own command line with the profiled serving fixes (bot/serving.py)
-.venv/bin/python -m bot.serve run --model models/assistant.tar.gz --endpoints endpoints.yml \
+.venv/bin/python -m bot.serve run --model models/assistant.tar.gz --endpoints "$ENDPOINTS" \
   --credentials credentials.yml --port "$RASA_PORT" --cors "*" \
   > >(sed -u 's/^/[rasa]    /') 2>&1 &
 pids+=($!)
