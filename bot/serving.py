@@ -132,6 +132,8 @@ def _shared_session(self: Any) -> Any:
     key = (id(loop), self.url, tuple(sorted(self.headers.items())), auth)
     session = _SESSIONS.get(key)
     if session is None or session.closed or session.loop is not loop:
+        for stale in [k for k, s in _SESSIONS.items() if s.closed or s.loop.is_closed()]:
+            del _SESSIONS[stale]  # sessions of event loops that have ended (tests, restarts)
         session = aiohttp.ClientSession(
             headers=self.headers,
             auth=aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"]) if auth else None,

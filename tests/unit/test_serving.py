@@ -184,3 +184,31 @@ def test_sequential_runner_refuses_an_input_named_like_a_node(runners):
     metadata, _, sequential = runners
     with pytest.raises(GraphRunError):
         sequential.run(inputs={metadata.nlu_target: "x"}, targets=[metadata.nlu_target])
+
+
+async def test_a_restarted_action_server_is_reached_again():
+    """Kept-alive connections to a server that went away are not reused: the next call reconnects."""
+    import asyncio
+
+    from aiohttp import web
+    from rasa.utils.endpoints import EndpointConfig
+
+    serving.install()
+
+    async def handler(request):
+        return web.json_response({"events": []})
+
+    runner, port = await _server(handler)
+    endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook")
+    assert await endpoint.request(json={}) == {"events": []}
+    await runner.cleanup()  # the action server stops ...
+    app = web.Application()
+    app.router.add_post("/webhook", handler)
+    again = web.AppRunner(app)
+    await again.setup()
+    await web.TCPSite(again, "127.0.0.1", port).start()  # ... and comes back on the same port
+    try:
+        await asyncio.sleep(0.05)
+        assert await endpoint.request(json={}) == {"events": []}
+    finally:
+        await again.cleanup()
