@@ -386,7 +386,7 @@ def test_bad_agent_messages_are_refused(echo_server, data):
 
 
 def test_bot_messages_keep_text_buttons_and_custom_payloads():
-    from bot.channels.widget import bot_message
+    from bot.channels.protocol import bot_message
 
     shown = bot_message(
         {
