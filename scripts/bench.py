@@ -49,16 +49,30 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _tree(pid: int) -> List[int]:
+    try:
+        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
+        return [pid] + [int(p) for p in out.stdout.split()]
+    except OSError:
+        return [pid]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time used so far by a process and its children (s)."""
+    total = 0.0
+    for p in _tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
 def rss_mb(pid: int) -> float:
     """Resident memory of a process and its children, in MB."""
     total = 0
-    pids = [pid]
-    try:
-        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
-        pids += [int(p) for p in out.stdout.split()]
-    except OSError:
-        pass
-    for p in pids:
+    for p in _tree(pid):
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -115,6 +129,9 @@ class Servers:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.rasa_port}/webhooks/rest/webhook"
+
+    def cpu(self) -> Dict[str, float]:
+        return {"rasa": cpu_seconds(self.procs[1].pid), "actions": cpu_seconds(self.procs[0].pid)}
 
     def rss(self) -> Dict[str, float]:
         return {"rasa": rss_mb(self.procs[1].pid), "actions": rss_mb(self.procs[0].pid)}
@@ -178,7 +195,12 @@ def measure(model: Path, endpoints: str, credentials: str, turns: int, label: st
             result: Dict[str, object] = {"start_s": servers.start_seconds}
             for concurrency in (1, 10, 50):
                 n = max(100, turns // 4) if concurrency == 1 else turns
+                before = servers.cpu()
                 result[f"c{concurrency}"] = asyncio.run(run_load(servers.url, concurrency, n))
+                after = servers.cpu()
+                # CPU per turn: independent of whatever else the machine is doing
+                result[f"c{concurrency}"].update(
+                    {f"cpu_ms_{k}": (after[k] - before[k]) * 1000 / n for k in after})
                 print(f"  [{label}] {concurrency:>2} concurrent: {json.dumps(result[f'c{concurrency}'])}", flush=True)
             result["rss"] = servers.rss()
         finally:
@@ -325,6 +347,10 @@ def print_table(ours: Dict, base: Optional[Dict]) -> None:
     for c in (1, 10, 50):
         for p in ("p50", "p95", "p99"):
             row(f"{p} latency, {c} concurrent", ours[f"c{c}"][p], g(f"c{c}", p), "ms", False)
+    row("CPU per turn, Rasa server (50 concurrent)", ours["c50"]["cpu_ms_rasa"], g("c50", "cpu_ms_rasa"), "ms",
+        False)
+    row("CPU per turn, action server (50 concurrent)", ours["c50"]["cpu_ms_actions"], g("c50", "cpu_ms_actions"),
+        "ms", False)
     row("RSS Rasa server", ours["rss"]["rasa"], g("rss", "rasa"), "MB", False)
     row("RSS action server", ours["rss"]["actions"], g("rss", "actions"), "MB", False)
     row("NLU parses/s", ours["nlu"]["parses_per_s"], g("nlu", "parses_per_s"), "/s", True)
