@@ -19,12 +19,10 @@ from rasa_sdk.types import DomainDict
 
 from actions import runtime
 from actions.replies import button, pick, say
+from bot import text as zh
 from bot.requests import request_for_intent
 
 MAX_PROOF_FAILURES = 3
-_ORDER_RE = re.compile(r"(?<!\d)\d{16}(?!\d)")
-_PHONE_RE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
-_TAIL_RE = re.compile(r"(?<!\d)\d{4}(?!\d)")
 
 
 class ActionSetRequest(Action):
@@ -73,13 +71,13 @@ class ValidateOrderForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         """A 16-digit number anywhere in the message is an order number."""
-        found = _digits(tracker.latest_message.get("text"), _ORDER_RE)
+        found = _digits(tracker.latest_message.get("text"), zh.ORDER_ID_RE)
         return {"order_id": found} if found else {}
 
     def validate_order_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        order_id = _digits(value, _ORDER_RE)
+        order_id = _digits(value, zh.ORDER_ID_RE)
         if not order_id:
             say(dispatcher, tracker, pick(_NOT_AN_ORDER_ID))
             return {"order_id": None}
@@ -89,7 +87,7 @@ class ValidateOrderForm(FormValidationAction):
             return {"order_id": None}
         if tracker.get_slot("verified_order") == order_id:
             return {"order_id": order_id}
-        full_phone = _digits(tracker.get_slot("phone"), _PHONE_RE)
+        full_phone = _digits(tracker.get_slot("phone"), zh.MOBILE_RE)
         if full_phone and repo.verify_owner(order_id, full_phone):
             return {"order_id": order_id, "verified_order": order_id, "proof_failures": 0}
         # a new order needs its own proof
@@ -101,7 +99,7 @@ class ValidateOrderForm(FormValidationAction):
         order_id = tracker.get_slot("order_id")
         if not order_id:
             return self._phone_without_order(value, dispatcher, tracker)
-        proof = _digits(value, _PHONE_RE) or _digits(value, _TAIL_RE)
+        proof = _digits(value, zh.MOBILE_RE) or _digits(value, zh.PHONE_TAIL_RE)
         if not proof:
             say(dispatcher, tracker, pick(_NOT_A_PROOF))
             return {"phone": None}
@@ -127,7 +125,7 @@ class ValidateOrderForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> Dict[Text, Any]:
         """A full phone number first: list its recent orders to choose from."""
-        phone = _digits(value, _PHONE_RE)
+        phone = _digits(value, zh.MOBILE_RE)
         if not phone:
             return {"phone": None}
         orders = runtime.get().repo.orders_for_phone(phone, limit=5)

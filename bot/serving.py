@@ -35,6 +35,9 @@ from __future__ import annotations
 import functools
 from typing import Any, Dict, List, Optional, Text, Tuple
 
+from rasa.engine.exceptions import GraphRunError
+from rasa.engine.runner.dask import DaskGraphRunner
+
 _INSTALLED = False
 
 
@@ -144,54 +147,51 @@ def _shared_session(self: Any) -> Any:
     return _Borrowed(session)
 
 
-def _sequential_runner() -> Any:
-    from rasa.engine.exceptions import GraphRunError
-    from rasa.engine.runner.dask import DaskGraphRunner
+class SequentialGraphRunner(DaskGraphRunner):
+    """Runs the graph's nodes one after another in a cached dependency order (see above)."""
 
-    class SequentialGraphRunner(DaskGraphRunner):
-        """Runs the graph's nodes one after another in a cached dependency order (see above)."""
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._plans: Dict[Tuple[Text, ...], List[Tuple[Text, List[Text]]]] = {}
 
-        def run(self, inputs: Optional[Dict[Text, Any]] = None, targets: Optional[List[Text]] = None) -> Dict[Text, Any]:
-            run_targets = list(targets) if targets else list(self._graph_schema.target_names)
-            plan = self._plan(tuple(run_targets))
-            values: Dict[Text, Any] = {}
-            for name, value in (inputs or {}).items():
-                if name in self._graph_schema.nodes:
-                    raise GraphRunError(
-                        f"Input value '{name}' clashes with a node name. Make sure that none of the "
-                        f"input names passed to the `run` method are the same as node names in the "
-                        f"graph schema."
-                    )
-                values[name] = (name, value)
-            try:
-                for name, needs in plan:
-                    values[name] = self._instantiated_nodes[name](*(values.get(n, n) for n in needs))
-            except RuntimeError as error:
-                raise GraphRunError("Error running runner.") from error
-            return dict(values[t] for t in run_targets)
+    def run(self, inputs: Optional[Dict[Text, Any]] = None, targets: Optional[List[Text]] = None) -> Dict[Text, Any]:
+        run_targets = list(targets) if targets else list(self._graph_schema.target_names)
+        values: Dict[Text, Any] = {}
+        for name, value in (inputs or {}).items():
+            if name in self._graph_schema.nodes:
+                raise GraphRunError(
+                    f"Input value '{name}' clashes with a node name. Make sure that none of the "
+                    f"input names passed to the `run` method are the same as node names in the "
+                    f"graph schema."
+                )
+            values[name] = (name, value)
+        try:
+            for name, needs in self._plan(tuple(run_targets)):
+                values[name] = self._instantiated_nodes[name](*(values.get(n, n) for n in needs))
+        except RuntimeError as error:
+            raise GraphRunError("Error running runner.") from error
+        return dict(values[t] for t in run_targets)
 
-        def _plan(self, targets: Tuple[Text, ...]) -> List[Tuple[Text, List[Text]]]:
-            cache = self.__dict__.setdefault("_plans", {})
-            if targets not in cache:
-                schema = self._graph_schema.minimal_graph_schema(list(targets))
-                order: List[Tuple[Text, List[Text]]] = []
-                seen: set = set()
+    def _plan(self, targets: Tuple[Text, ...]) -> List[Tuple[Text, List[Text]]]:
+        """The nodes the targets need, parents first, each with the names of its inputs."""
+        if targets not in self._plans:
+            schema = self._graph_schema.minimal_graph_schema(list(targets))
+            order: List[Tuple[Text, List[Text]]] = []
+            seen: set = set()
 
-                def visit(name: Text) -> None:
-                    if name in seen or name not in schema.nodes:
-                        return
-                    seen.add(name)
-                    needs = list(schema.nodes[name].needs.values())
-                    for parent in needs:
-                        visit(parent)
-                    order.append((name, needs))
+            def visit(name: Text) -> None:
+                if name in seen or name not in schema.nodes:
+                    return
+                seen.add(name)
+                needs = list(schema.nodes[name].needs.values())
+                for parent in needs:
+                    visit(parent)
+                order.append((name, needs))
 
-                for target in targets:
-                    visit(target)
-                cache[targets] = order
-            return cache[targets]
-
-    return SequentialGraphRunner
+            for target in targets:
+                visit(target)
+            self._plans[targets] = order
+        return self._plans[targets]
 
 
 FIXES = ("validator", "session", "runner")
@@ -218,5 +218,5 @@ def install(skip: Optional[str] = None) -> None:
     if "session" not in skipped:
         EndpointConfig.session = _shared_session  # type: ignore[assignment]
     if "runner" not in skipped:
-        rasa.core.processor.DaskGraphRunner = _sequential_runner()  # type: ignore[attr-defined]
+        rasa.core.processor.DaskGraphRunner = SequentialGraphRunner  # type: ignore[attr-defined]
     _INSTALLED = True

@@ -65,6 +65,12 @@ def in_script(text: str, script: str) -> str:
 
 _CN_DIGITS = "零〇一二两三四五六七八九十百千万壹贰叁肆伍陆柒捌玖拾佰仟"
 _UNIT = r"(?:块钱|块|塊錢|塊|元|圆|圓|rmb|RMB|人民币)"
+# The numbers shoppers type, by shape (the same shapes as the regexes in data/nlu/).
+ORDER_ID_RE = re.compile(r"(?<!\d)\d{16}(?!\d)")
+MOBILE_RE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+PHONE_TAIL_RE = re.compile(r"(?<!\d)\d{4}(?!\d)")
+TRACKING_NO_RE = re.compile(r"(?i)(?<![a-z0-9])(?:sf|yt|zto|jdv?|yd|sto|ems|jt|dpk)\d{10,15}(?!\d)")
+
 _AMOUNT_RE = re.compile(
     r"(?:(?P<cur>[¥￥])\s*)?"
     r"(?P<num>\d+(?:\.\d{1,2})?|[" + _CN_DIGITS + r"]+(?:点[" + _CN_DIGITS + r"]+)?)"

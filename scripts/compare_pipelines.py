@@ -27,7 +27,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from eval_nlu import load_examples, predict  # noqa: E402
 
-CLASSIFIERS = ("LinearIntentClassifier", "DIETClassifier", "LogisticRegressionClassifier", "CRFEntityExtractor",
+# What a variant replaces: intent classifiers, entity taggers and the features they learn from.
+SWAPPED = ("LinearIntentClassifier", "DIETClassifier", "LogisticRegressionClassifier", "CRFEntityExtractor",
                "SpacyNLP", "SpacyEntityExtractor", "SpacyFeaturizer", "RegexFeaturizer",
                "LexicalSyntacticFeaturizer", "CountVectorsFeaturizer")
 
@@ -45,7 +46,7 @@ def _base_pipeline() -> List[Dict[str, Any]]:
     from ruamel.yaml import YAML
 
     config = YAML(typ="safe").load((ROOT / "config.yml").read_text())
-    return [c for c in config["pipeline"] if c["name"].rsplit(".", 1)[-1] not in CLASSIFIERS]
+    return [c for c in config["pipeline"] if c["name"].rsplit(".", 1)[-1] not in SWAPPED]
 
 
 def _insert_before_extractors(pipeline: List[Dict[str, Any]], extra: List[Dict[str, Any]],

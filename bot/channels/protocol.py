@@ -22,7 +22,7 @@ from sanic.headers import parse_content_header
 from sanic.request import Request, parse_multipart_form
 from sanic.response import HTTPResponse
 
-logger = logging.getLogger("bot.channels.widget")
+logger = logging.getLogger(__name__)
 
 CONVERSATION_ID = re.compile(r"web-[0-9a-f]{32}")  # always fullmatch: "$" would let a "\n" through
 CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")

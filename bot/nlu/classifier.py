@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from typing import Any, Dict, List, Optional, Text
 
 import numpy as np
@@ -33,14 +32,16 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT, TEXT_TOK
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot import text as zh
+
 logger = logging.getLogger(__name__)
 
 # Placeholders: what matters for the intent is that a number is an order id, not which one.
 _SHAPES = [
-    (re.compile(r"(?i)(?<![a-z0-9])(?:sf|yt|zto|jd|jt|yd|sto|ems)\d{10,15}(?!\d)"), " 运单号码 "),
-    (re.compile(r"(?<!\d)\d{16}(?!\d)"), " 订单号码 "),
-    (re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)"), " 手机号码 "),
-    (re.compile(r"(?<!\d)\d{4}(?!\d)"), " 四位数字 "),
+    (zh.TRACKING_NO_RE, " 运单号码 "),
+    (zh.ORDER_ID_RE, " 订单号码 "),
+    (zh.MOBILE_RE, " 手机号码 "),
+    (zh.PHONE_TAIL_RE, " 四位数字 "),
 ]
 
 
@@ -96,7 +97,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         self._resource = resource
         self._model = model
         self._fitted: Optional[Dict[str, Any]] = None
-        self._scorer: Optional[_Scorer] = None
+        self._scorer = _Scorer(model) if model is not None else None  # built at load, not per message
 
     @classmethod
     def create(
@@ -136,7 +137,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         model["clf"] = clf
         self._fitted = model  # the sklearn objects, kept only for tests in this process
         self._model = _export(model)
-        self._scorer = None
+        self._scorer = _Scorer(self._model)
         self._persist()
         return self._resource
 
@@ -150,10 +151,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
 
     # --- inference ------------------------------------------------------------------
     def process(self, messages: List[Message]) -> List[Message]:
-        if self._model is None:
-            return messages
         if self._scorer is None:
-            self._scorer = _Scorer(self._model)
+            return messages
         limit = int(self._config["ranking_length"]) or None
         for message in messages:
             if not message.get(TEXT):

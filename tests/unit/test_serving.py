@@ -127,7 +127,7 @@ def runners(tmp_path_factory):
         tmp_path_factory.mktemp("dask"), MODEL, LocalModelStorage, DaskGraphRunner
     )
     _, sequential = load_predict_graph_runner(
-        tmp_path_factory.mktemp("seq"), MODEL, LocalModelStorage, serving._sequential_runner()
+        tmp_path_factory.mktemp("seq"), MODEL, LocalModelStorage, serving.SequentialGraphRunner
     )
     return metadata, dask, sequential
 
