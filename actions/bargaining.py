@@ -1,9 +1,11 @@
 """Partial compensation (R9/R10/R17): the dialogue side of ``bot.bargain``.
 
-The negotiation lives in the ``negotiation`` slot as plain JSON, so a restart of the
-action server loses nothing, and every offer and counter-offer is stored with the case so
-the agent console can show it. An accepted deal creates exactly one refund, keyed by the
-negotiation: saying 好的 twice or a retried request cannot pay twice.
+A negotiation opens only when ``bot.policy.compensation`` allows it (item received, window
+open, a kind compensation suits, the photo the shop asks for, nothing paid on the item before).
+It lives in the ``negotiation`` slot as plain JSON, so a restart of the action server loses
+nothing, and every offer and counter-offer is stored with the case (once: ``seq``) so the agent
+console can show it. An accepted deal creates exactly one refund, keyed by order and item:
+saying 好的 twice, a retried request or a second conversation cannot pay twice.
 """
 
 from __future__ import annotations
@@ -15,59 +17,52 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import runtime
+from actions import cases, runtime
 from actions.replies import button, say
-from bot import bargain
-from bot.domain import Order
+from bot import bargain, policy
+from bot.domain import CaseChange, Grant, Order
+from bot.store.repository import RefundLimitExceeded
 
 ALTERNATIVES = [("退货（运费我们出）", "request_return"), ("换货（运费我们出）", "request_exchange"),
                 ("转人工客服", "ask_human")]
 
 
-def _issue_kind(tracker: Tracker) -> str:
-    for event in reversed(tracker.events):
-        if event.get("event") == "slot" and event.get("name") == "pending_request":
-            value = event.get("value")
-            if value and value not in ("compensation", "status"):
-                return {"color_mismatch": "color_mismatch", "quality_issue": "small_flaw",
-                        "size_mismatch": "size_slightly_off", "complaint": "service_fault"}.get(value, "small_flaw")
-    return "small_flaw"
+def open_negotiation(dispatcher: CollectingDispatcher, tracker: Tracker, order: Order, problem: str,
+                     decision: "policy.Decision", evidence: bool = False) -> List[EventType]:
+    """The rules allow it (``bot.policy.compensation``): open once per item and make the first offer.
 
-
-def open_negotiation(dispatcher: CollectingDispatcher, tracker: Tracker, order: Order) -> List[EventType]:
-    """Open (once per conversation and order) and make the first offer with its reason."""
+    The negotiation's id is the order and item, so its refund key is too: one accepted
+    compensation per order item, whatever conversation or process asks.
+    """
+    facts = decision.facts
     existing = tracker.get_slot("negotiation")
-    if existing and existing.get("order_id") == order.order_id:
+    if existing and existing.get("order_id") == order.order_id and existing.get("item_sku") == facts["item_sku"]:
         neg = bargain.Negotiation.from_dict(existing)
         say(dispatcher, tracker, bargain.restate(neg))
         return []
     rt = runtime.get()
-    kind = _issue_kind(tracker)
-    neg, reply = bargain.start(order, kind, rt.settings.compensation, rng=rt.rng)
-    case_id = _case_for(tracker, order, kind)
+    neg, reply = bargain.start(order, facts["compensation_kind"], rt.settings.compensation, sku=facts["item_sku"],
+                               rng=rt.rng, neg_id=f"{order.order_id}:{facts['item_sku']}")
+    recorded = rt.repo.record_decision(cases.change_for(
+        tracker, order, problem, decision, evidence=evidence, item_sku=None,
+        note=f"协商补偿：{facts['item_name']}", promise=None,
+    ))
+    case_id = recorded.case.case_id
+    if evidence:
+        rt.repo.attach_evidence(case_id, tracker.sender_id)
     _store(case_id, neg)
     buttons = [button("好的，接受", "affirm"), button("不接受", "deny")] if reply.amount else []
     say(dispatcher, tracker, reply.text, buttons=buttons)
-    data = neg.to_dict()
-    data["order_id"] = order.order_id
+    data = {**neg.to_dict(), "order_id": order.order_id, "item_sku": facts["item_sku"]}
     return [SlotSet("negotiation", data), SlotSet("case_id", case_id),
             SlotSet("awaiting", "bargain" if reply.amount else "option")]
 
 
-def _case_for(tracker: Tracker, order: Order, kind: str) -> int:
-    case_id = tracker.get_slot("case_id")
-    repo = runtime.get().repo
-    if case_id:
-        return int(case_id)
-    return repo.open_case(order.order_id, "compensation", "R9", tracker.sender_id,
-                          status="negotiating", note=kind).case_id
-
-
 def _store(case_id: int, neg: "bargain.Negotiation", already: int = 0) -> None:
-    """Record the history entries not stored yet (offers and counter-offers)."""
+    """Record the history entries not stored yet; a retried turn stores nothing twice (seq)."""
     repo = runtime.get().repo
-    for entry in neg.history[already:]:
-        repo.record_offer(case_id, entry.round, entry.actor, entry.amount, entry.text, entry.outcome)
+    for seq, entry in enumerate(neg.history[already:], start=already):
+        repo.record_offer(case_id, entry.round, entry.actor, entry.amount, entry.text, entry.outcome, seq=seq)
 
 
 class ActionBargain(Action):
@@ -104,9 +99,16 @@ class ActionBargain(Action):
         buttons: List[Dict[str, str]] = []
         awaiting: Optional[str] = "bargain"
         if reply.refund_key:
-            repo.create_refund(case_id, reply.amount, reply.refund_key)
-            repo.update_case(case_id, status="closed", refund_amount=reply.amount, rule="R9",
-                             note=f"协商补偿 {reply.amount} 元", close=True)
+            case = repo.get_case(case_id)
+            try:
+                repo.record_decision(CaseChange(
+                    case.order_id, case.kind, "R9", "closed", tracker.sender_id, note=f"协商补偿 {reply.amount} 元",
+                    detail={"agreed": str(reply.amount)}, grant=Grant(reply.amount, reply.refund_key),
+                    case_id=case_id, decision_key=cases.decision_key(tracker),
+                ))
+            except RefundLimitExceeded:
+                say(dispatcher, tracker, "这笔补偿需要同事再核对一下金额，我已经转给人工客服，您不用重复说明。")
+                return [SlotSet("awaiting", None), FollowupAction("action_handoff")]
             awaiting = None
         elif reply.kind in ("alternatives", "no_compensation"):
             # the last offer may still stand: then 好的 must still reach the engine
@@ -117,8 +119,7 @@ class ActionBargain(Action):
         elif reply.amount:
             buttons = [button("好的，接受", "affirm"), button("不接受", "deny")]
         say(dispatcher, tracker, reply.text, buttons=buttons)
-        data = neg.to_dict()
-        data["order_id"] = order_id
+        data = {**neg.to_dict(), "order_id": order_id, "item_sku": (tracker.get_slot("negotiation") or {}).get("item_sku")}
         events: List[EventType] = [SlotSet("negotiation", data), SlotSet("awaiting", awaiting)]
         if reply.kind == "escalated":
             events.append(FollowupAction("action_handoff"))

@@ -20,7 +20,7 @@ from rasa_sdk.types import DomainDict
 from actions import runtime
 from actions.replies import button, pick, say
 from bot import text as zh
-from bot.requests import request_for_intent
+from bot.requests import problem_from_text, request_for_intent
 
 MAX_PROOF_FAILURES = 3
 
@@ -36,9 +36,25 @@ class ActionSetRequest(Action):
     ) -> List[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         request = request_for_intent(intent)
+        text = zh.to_simplified(tracker.latest_message.get("text") or "")
         if request is None:  # an order number alone: keep what was asked, else show status
-            request = tracker.get_slot("pending_request") or "status"
-        return [SlotSet("pending_request", request), SlotSet("awaiting", None)]
+            named = _digits(text, zh.ORDER_ID_RE)
+            if named and named != tracker.get_slot("order_id"):  # another order: a fresh start
+                return [SlotSet("pending_request", tracker.get_slot("pending_request") or "status"),
+                        *_fresh_case()]
+            return [SlotSet("pending_request", tracker.get_slot("pending_request") or "status"),
+                    SlotSet("awaiting", None)]
+        if request == "compensation":  # about the problem at hand, or the one this message names
+            problem = problem_from_text(text) or tracker.get_slot("problem")
+            if problem == tracker.get_slot("problem"):
+                return [SlotSet("pending_request", request), SlotSet("awaiting", None)]
+            return [SlotSet("pending_request", request), *_fresh_case(), SlotSet("problem", problem)]
+        return [SlotSet("pending_request", request), *_fresh_case(), SlotSet("problem", request)]
+
+
+def _fresh_case() -> List[EventType]:
+    """A new request starts from clean dialogue state: its own case, no old offer, no old question."""
+    return [SlotSet("case_id", None), SlotSet("negotiation", None), SlotSet("awaiting", None)]
 
 
 def _digits(value: Any, pattern: "re.Pattern[str]") -> Optional[str]:

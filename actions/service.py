@@ -8,28 +8,31 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import runtime
+from actions import cases, runtime
 from actions.bargaining import ActionBargain, open_negotiation
 from actions.replies import button, pick, say
 from bot import policy
 from bot.describe import describe_status, order_card
-from bot.domain import Order
+from bot.domain import CaseChange, Grant, Order, Promise
 from bot.requests import fault_from_text
+from bot.store.repository import RefundLimitExceeded
 from bot.text import to_simplified
 
 # what each decision asks next: (awaiting, buttons)
 NEXT_STEP: Dict[str, tuple] = {
     "ASK_STILL_WANTS": ("still_wants", [("还要，请发货", "affirm"), ("不要了，退款", "deny")]),
     "ASK_EVIDENCE": ("evidence", [("照片已上传", "send_photo"), ("拍不了照片", "no_photo")]),
+    "OFFER_WITHOUT_EVIDENCE": ("evidence", []),
     "APPROVE_RETURN_ASK_TRACKING": ("return_tracking", []),
     "APPROVE_EXCHANGE_ASK_TRACKING": ("return_tracking", []),
     "OFFER_EXCHANGE_SHOP_PAYS": ("return_tracking", []),
@@ -39,7 +42,7 @@ NEXT_STEP: Dict[str, tuple] = {
     ),
     "RESHIP_OR_REFUND": ("reship", [("重新发货", "affirm"), ("直接退款", "deny")]),
 }
-CLOSING = {"REFUND_NOW", "APPROVE_REFUND"}
+ALTERNATIVES = [("退货退款", "request_return"), ("换货", "request_exchange"), ("转人工客服", "ask_human")]
 
 
 def verified_order(tracker: Tracker) -> Optional[Order]:
@@ -50,54 +53,35 @@ def verified_order(tracker: Tracker) -> Optional[Order]:
     return runtime.get().repo.get_order(order_id)
 
 
-def _user_events(tracker: Tracker) -> List[Dict[str, Any]]:
-    return [e for e in tracker.events if e.get("event") == "user"]
+def decide(tracker: Tracker, order: Order, request: str, **answers: Any) -> Tuple["policy.Decision", bool]:
+    """Ask the policy, with what the conversation and the case already tell: the fault, photos.
 
-
-def decide(tracker: Tracker, order: Order, request: str, **answers: Any) -> "policy.Decision":
-    """Ask the policy, with what the conversation already tells: the fault described, photos sent."""
+    Returns the decision and whether a photo is in hand (kept on the case as evidence).
+    """
     rt = runtime.get()
-    users = _user_events(tracker)
+    users = [e for e in tracker.events if e.get("event") == "user"]
     answers.setdefault("fault", fault_from_text([to_simplified(e.get("text") or "") for e in users[-6:]]))
-    answers.setdefault("has_evidence", any(
-        (e.get("parse_data", {}).get("intent") or {}).get("name") == "send_photo" for e in users))
-    return policy.decide(order, policy.Request(request), rt.clock(), rt.settings, **answers)
-
-
-def record(tracker: Tracker, order: Order, request: str, decision: "policy.Decision") -> int:
-    """Open (or update) the case this decision belongs to; returns its id (R14, R15)."""
-    repo = runtime.get().repo
-    case_id = tracker.get_slot("case_id")
-    action = decision.action.name
-    status = "closed" if action in CLOSING else ("handed_off" if action == "HANDOFF" else "open")
-    if action == "ASK_EVIDENCE":
-        status = "waiting_evidence"
-    if decision.return_address and not decision.is_refusal:
-        status = "waiting_return"
-    # a decision that still waits for the shopper's choice has refunded nothing yet; its
-    # figures (the amount on offer among them) are kept in the case's detail
-    amount = None if action in ("RESHIP_OR_REFUND", "ASK_STILL_WANTS") else decision.refund_amount
-    detail = decision.facts_for_storage()
-    if case_id:
-        case = repo.update_case(int(case_id), status=status, rule=decision.rule, refund_amount=amount,
-                                close=status == "closed", note=decision.reason, detail=detail)
-    else:
-        case = repo.open_case(order.order_id, request, decision.rule, tracker.sender_id,
-                              status=status, note=decision.reason, refund_amount=amount, detail=detail)
-        if status == "closed":
-            case = repo.update_case(case.case_id, status="closed", close=True)
-    if decision.follow_up_hours:
-        due = runtime.get().clock() + timedelta(hours=decision.follow_up_hours)
-        repo.add_follow_up(case.case_id, tracker.sender_id, decision.reason, due)
-    return case.case_id
+    answers.setdefault("has_evidence", cases.photo_received(tracker, cases.current_case(tracker, order, request)))
+    decision = policy.decide(order, policy.Request(request), rt.clock(), rt.settings, **answers)
+    return decision, bool(answers["has_evidence"])
 
 
 def answer_with(dispatcher: CollectingDispatcher, tracker: Tracker, order: Order, request: str,
-                decision: "policy.Decision") -> List[EventType]:
-    """Say the decision with its reason, store it, and set up the next question."""
-    case_id = record(tracker, order, request, decision)
+                decision: "policy.Decision", evidence: bool = False,
+                extra_buttons: Sequence[tuple] = ()) -> List[EventType]:
+    """Store the decision (one transaction, once), say it with its reason, set up the next question."""
+    repo = runtime.get().repo
+    try:
+        recorded = repo.record_decision(cases.change_for(tracker, order, request, decision, evidence=evidence))
+    except RefundLimitExceeded:
+        say(dispatcher, tracker, pick(_REFUND_CHECK))
+        return [SlotSet("awaiting", None), FollowupAction("action_handoff")]
+    case_id = recorded.case.case_id
+    if evidence:
+        repo.attach_evidence(case_id, tracker.sender_id)
     action = decision.action.name
     awaiting, buttons = NEXT_STEP.get(action, (None, []))
+    buttons = list(buttons) + list(extra_buttons)
     if awaiting is None and decision.return_address and not decision.is_refusal:
         awaiting = "return_tracking"  # a return address given: the tracking number comes next (R5)
     text = decision.reason
@@ -109,6 +93,27 @@ def answer_with(dispatcher: CollectingDispatcher, tracker: Tracker, order: Order
     if action == "HANDOFF":
         events.append(FollowupAction("action_handoff"))
     return events
+
+
+def compensate(dispatcher: CollectingDispatcher, tracker: Tracker, order: Order) -> List[EventType]:
+    """R9 through the rules: may a compensation be negotiated for this item now? Then negotiate."""
+    rt = runtime.get()
+    problem = tracker.get_slot("problem")
+    item = policy.compensation_item(order)
+    case = cases.current_case(tracker, order, problem) if problem else None
+    evidence = cases.photo_received(tracker, case)
+    users = [to_simplified(e.get("text") or "") for e in tracker.events if e.get("event") == "user"][-6:]
+    decision = policy.compensation(
+        order, problem, rt.clock(), rt.settings, item_sku=item.sku, has_evidence=evidence,
+        fault=fault_from_text(users), paid=rt.repo.refunds_for_order(order.order_id, item.sku),
+    )
+    if decision.action is policy.Action.OPEN_NEGOTIATION:
+        return open_negotiation(dispatcher, tracker, order, problem, decision, evidence)
+    if decision.action is policy.Action.ASK_EVIDENCE:
+        return answer_with(dispatcher, tracker, order, problem, decision)
+    buttons = [] if decision.action is policy.Action.ASK_PROBLEM else ALTERNATIVES
+    say(dispatcher, tracker, decision.reason, buttons=[button(t, i) for t, i in buttons])
+    return [SlotSet("awaiting", None)]
 
 
 class ActionHandleRequest(Action):
@@ -134,8 +139,9 @@ class ActionHandleRequest(Action):
             say(dispatcher, tracker, describe_status(order, now), custom=order_card(order))
             return [SlotSet("awaiting", None)]
         if request == "compensation":
-            return open_negotiation(dispatcher, tracker, order)
-        return answer_with(dispatcher, tracker, order, request, decide(tracker, order, request))
+            return compensate(dispatcher, tracker, order)
+        decision, evidence = decide(tracker, order, request)
+        return answer_with(dispatcher, tracker, order, request, decision, evidence)
 
     @staticmethod
     def _complaint(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
@@ -162,16 +168,43 @@ class ActionHandleAnswer(Action):
         if order is None or not awaiting or not request:
             return self._nothing_pending(dispatcher, tracker, intent)
         if awaiting == "still_wants" and intent in ("affirm", "deny"):
-            decision = decide(tracker, order, request, still_wants_item=intent == "affirm")
-        elif awaiting == "evidence" and intent in ("send_photo", "no_photo", "affirm"):
-            decision = decide(tracker, order, request, has_evidence=intent != "no_photo")
+            decision, evidence = decide(tracker, order, request, still_wants_item=intent == "affirm")
+        elif awaiting == "evidence" and intent in ("send_photo", "no_photo", "affirm", "deny"):
+            return self._evidence(dispatcher, tracker, order, request, intent)
         elif awaiting == "return_tracking":
             return self._return_tracking(dispatcher, tracker, order)
         elif awaiting == "reship" and intent in ("affirm", "deny"):
             return self._reship_or_refund(dispatcher, tracker, order, reship=intent == "affirm")
         else:
             return self._nothing_pending(dispatcher, tracker, intent)
-        return answer_with(dispatcher, tracker, order, request, decision)
+        return answer_with(dispatcher, tracker, order, request, decision, evidence)
+
+    @staticmethod
+    def _evidence(dispatcher: CollectingDispatcher, tracker: Tracker, order: Order, request: str,
+                  intent: str) -> List[EventType]:
+        """R10/R16: a photo moves the case on; "好的" is not a photo; "拍不了" is answered once, kindly."""
+        kind = tracker.get_slot("problem") if request == "compensation" else request
+        case = cases.current_case(tracker, order, kind) if kind else None
+        if intent in ("send_photo", "affirm") and cases.photo_received(tracker, case):
+            if request == "compensation":
+                return compensate(dispatcher, tracker, order)
+            decision, evidence = decide(tracker, order, request)
+            return answer_with(dispatcher, tracker, order, request, decision, evidence)
+        if intent == "send_photo":  # says it was sent, but the widget received nothing
+            say(dispatcher, tracker, pick(_PHOTO_NOT_SEEN))
+            return []
+        if intent == "affirm":
+            say(dispatcher, tracker, pick(_PHOTO_LATER))
+            return []
+        if case is not None and case.status == "waiting_evidence" and case.detail.get("without_photo_offered"):
+            say(dispatcher, tracker, pick(_PHOTO_NO_RUSH))  # already told what needs no photo
+            return []
+        rt = runtime.get()
+        decision = policy.without_evidence(order, kind or request, rt.clock(), rt.settings)
+        extra = ([("退货退款", "request_return")] if decision.facts.get("can_return_without_photo") else [])
+        extra.append(("转人工客服", "ask_human"))
+        decision = replace(decision, facts={**decision.facts, "without_photo_offered": True})
+        return answer_with(dispatcher, tracker, order, kind or request, decision, extra_buttons=extra)
 
     @staticmethod
     def _nothing_pending(dispatcher: CollectingDispatcher, tracker: Tracker, intent: Optional[str]) -> List[EventType]:
@@ -185,35 +218,58 @@ class ActionHandleAnswer(Action):
 
     @staticmethod
     def _return_tracking(dispatcher: CollectingDispatcher, tracker: Tracker, order: Order) -> List[EventType]:
-        """R5: the return tracking number lets the warehouse refund on arrival."""
+        """R5: the return tracking number lets the warehouse refund on arrival (a promise, R14)."""
         tracking = tracker.get_slot("tracking_no")
         if not tracking:
             say(dispatcher, tracker, "寄出后请把退货快递单号发给我（例如 SF 开头的一串数字），仓库收到后会尽快为您退款。")
             return []
-        repo = runtime.get().repo
-        repo.set_return_tracking(order.order_id, tracking)
+        rt = runtime.get()
+        rt.repo.set_return_tracking(order.order_id, tracking)
+        text = pick(_TRACKING_SAVED).format(tracking=tracking)
         case_id = tracker.get_slot("case_id")
-        if case_id:
-            repo.update_case(int(case_id), status="waiting_return", note=f"退货单号 {tracking}")
-        say(dispatcher, tracker, pick(_TRACKING_SAVED).format(tracking=tracking))
+        case = rt.repo.get_case(int(case_id)) if case_id else None
+        if case is not None and case.order_id == order.order_id:
+            due = rt.clock() + timedelta(hours=rt.settings.returns.response_deadline_hours)
+            rt.repo.record_decision(CaseChange(
+                order.order_id, case.kind, case.rule, "waiting_return", tracker.sender_id,
+                note=f"退货单号 {tracking}", detail={"return_tracking_no": tracking},
+                promise=Promise("refund_on_return", text, due), case_id=case.case_id,
+                decision_key=cases.decision_key(tracker),
+            ))
+        say(dispatcher, tracker, text)
         return [SlotSet("awaiting", None)]
 
     @staticmethod
     def _reship_or_refund(dispatcher: CollectingDispatcher, tracker: Tracker, order: Order,
                           reship: bool) -> List[EventType]:
         """R11: lost parcel - re-ship at once or refund; the courier claim is ours to chase."""
-        repo = runtime.get().repo
-        case_id = int(tracker.get_slot("case_id"))
+        rt = runtime.get()
+        case_id = tracker.get_slot("case_id")
+        case = rt.repo.get_case(int(case_id)) if case_id else None
+        if case is None or case.order_id != order.order_id:
+            return [FollowupAction("action_handoff")]
+        key = cases.decision_key(tracker)
         if reship:
-            repo.update_case(case_id, status="closed", refund_amount=Decimal(0), note="丢件：重新发货", close=True)
-            say(dispatcher, tracker, pick(_RESHIP))
+            text = pick(_RESHIP)
+            due = rt.clock() + timedelta(hours=rt.settings.logistics.news_promise_hours)
+            change = CaseChange(order.order_id, case.kind, "R11", "closed", tracker.sender_id, note="丢件：重新发货",
+                                promise=Promise("reship_tracking", text, due), case_id=case.case_id,
+                                decision_key=key)
         else:
-            offered = (repo.get_case(case_id).detail or {}).get("refund_amount")
+            offered = case.detail.get("refund_amount")
             if offered is None:  # nothing was offered: a person decides the amount
                 return [FollowupAction("action_handoff")]
             amount = Decimal(str(offered))
-            repo.update_case(case_id, status="closed", refund_amount=amount, note="丢件：退款", close=True)
-            say(dispatcher, tracker, pick(_LOST_REFUND).format(amount=f"{amount:g}"))
+            text = pick(_LOST_REFUND).format(amount=f"{amount:g}")
+            grant = Grant(amount, cases.refund_key(case.kind, order.order_id))
+            change = CaseChange(order.order_id, case.kind, "R11", "closed", tracker.sender_id, note="丢件：退款",
+                                grant=grant, case_id=case.case_id, decision_key=key)
+        try:
+            rt.repo.record_decision(change)
+        except RefundLimitExceeded:
+            say(dispatcher, tracker, pick(_REFUND_CHECK))
+            return [SlotSet("awaiting", None), FollowupAction("action_handoff")]
+        say(dispatcher, tracker, text)
         return [SlotSet("awaiting", None)]
 
 
@@ -238,4 +294,20 @@ _RESHIP = (
 _LOST_REFUND = (
     "好的，已为您办理退款 {amount} 元，原路退回。快递丢件的理赔由我们去跟进，不需要您等待。",
     "明白，{amount} 元退款已提交，会原路返回到您的支付账户。后续向快递追责的事交给我们。",
+)
+_PHOTO_NOT_SEEN = (
+    "我这边还没有收到图片哦。在聊天窗口点一下输入框旁边的📷就能上传，上传成功后会显示在对话里。",
+    "图片好像还没传过来，麻烦点输入框旁的📷再上传一次，我收到后马上给您处理。",
+)
+_PHOTO_LATER = (
+    "好的，您拍好以后直接上传就行，我收到照片就接着给您处理。",
+    "嗯嗯，不着急，照片拍好发过来我马上看。",
+)
+_PHOTO_NO_RUSH = (
+    "好的，照片的事不着急，到时间我会提醒您。需要先退货或者转人工的话，随时告诉我。",
+    "明白，您方便的时候再发就行，我会按时提醒您。有别的需要也可以直接说。",
+)
+_REFUND_CHECK = (
+    "这笔退款需要同事再核对一下金额，我已经把情况转给人工客服，您不用重复说明。",
+    "这笔订单的退款金额需要人工确认，我这就转给售后同事处理，之前聊的内容会一并带过去。",
 )

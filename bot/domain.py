@@ -122,6 +122,7 @@ class Case:
     conversation_id: Optional[str]
     note: str = ""
     detail: Dict[str, Any] = field(default_factory=dict)  # rule-specific facts (photos asked, deal terms)
+    item_sku: Optional[str] = None  # the item the case is about; None = the whole order
 
     @property
     def is_open(self) -> bool:
@@ -151,6 +152,8 @@ class Refund:
     key: str
     amount: Decimal
     created_at: datetime
+    state: str = "approved"  # approved (paid now) | awaiting_return (paid when the return arrives)
+    actor: str = "bot"  # the bot, or the agent who approved it
 
 
 @dataclass(frozen=True)
@@ -177,6 +180,7 @@ class FollowUp:
     due_at: datetime
     done_at: Optional[datetime] = None
     reported_at: Optional[datetime] = None
+    kind: str = "promise"  # photo_reminder | courier_news | refund_on_return | reship_tracking | promise
 
 
 @dataclass(frozen=True)
@@ -190,3 +194,55 @@ class HandoffRecord:
     summary: str
     status: str  # waiting / taken / closed
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class Grant:
+    """Money a decision grants: one refund row under ``key`` (derived from the case, never random)."""
+
+    amount: Decimal
+    key: str
+    state: str = "approved"  # or "awaiting_return": paid when the return reaches the warehouse
+    actor: str = "bot"
+
+
+@dataclass(frozen=True)
+class Promise:
+    """An R14 promise a decision makes: kept by the follow-up runner when ``due_at`` comes."""
+
+    kind: str  # photo_reminder | courier_news | refund_on_return | reship_tracking | promise
+    text: str
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class CaseChange:
+    """One decision about one request (order, item, kind), written in one transaction.
+
+    ``case_id`` is the case the conversation is on: a hint, used only when it is about the
+    same order and kind. ``decision_key`` names the shopper message the decision answers, so
+    the same action call repeated (a Rasa retry, a restarted action server) changes nothing.
+    """
+
+    order_id: str
+    kind: str
+    rule: str
+    status: str
+    conversation_id: Optional[str]
+    item_sku: Optional[str] = None
+    note: str = ""
+    detail: Dict[str, Any] = field(default_factory=dict)
+    grant: Optional[Grant] = None
+    promise: Optional[Promise] = None
+    case_id: Optional[int] = None
+    decision_key: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What ``record_decision`` wrote (or found written by an earlier try of the same call)."""
+
+    case: Case
+    refund: Optional[Refund] = None
+    refund_created: bool = False
+    repeated: bool = False  # the same decision was recorded before: nothing changed

@@ -45,3 +45,20 @@ def fault_from_text(texts: "list[str]") -> Optional[str]:
         if any(w in joined for w in words):
             return fault
     return None
+
+
+# What a message like "颜色有色差，不退了给点补偿" says the problem is (R9 needs to know).
+_PROBLEMS = (
+    ("color_mismatch", ("色差", "颜色", "偏色", "褪色", "掉色")),
+    ("size_mismatch", ("尺码", "码数", "偏大", "偏小", "大了", "小了", "太大", "太小", "不合身")),
+    ("complaint", ("态度", "服务", "客服")),
+    ("quality_issue", ("瑕疵", "线头", "开线", "脱线", "污渍", "脏", "划痕", "起球", "破", "小问题", "质量")),
+)
+
+
+def problem_from_text(text: str) -> Optional[str]:
+    """The problem a (Simplified) message names, as a request value, or None."""
+    for problem, words in _PROBLEMS:
+        if any(w in text for w in words):
+            return problem
+    return None

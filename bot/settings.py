@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional, Union
+from typing import Any, Dict, Mapping, Optional, Tuple, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -41,6 +41,8 @@ class ReturnSettings:
     failure_return_days: int = 7  # R13, from delivery
     deduct_shipping_on_cancel: bool = True  # R12 (never on free-shipping orders, R3)
     evidence_reminder_hours: int = 24  # R16
+    compensation_days: int = 15  # R9: compensation only within this many days of receipt
+    compensation_evidence: Tuple[str, ...] = ("color_mismatch", "small_flaw", "size_slightly_off")  # R10, R16
 
 
 @dataclass(frozen=True)
@@ -175,6 +177,10 @@ def _check(value: Any, type_name: Any, where: str) -> Any:
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise SettingsError(f"{where} must be a whole number of at least 0, got {value!r}")
         return value
+    if kind.startswith("Tuple[str"):
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise SettingsError(f"{where} must be a list of names, got {value!r}")
+        return tuple(value)
     if not isinstance(value, str) or not value.strip():
         raise SettingsError(f"{where} must be a non-empty text, got {value!r}")
     return value

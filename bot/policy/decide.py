@@ -61,6 +61,14 @@ def decide(
     return decision
 
 
+def without_evidence(
+    order: Order, request: Union[Request, str], now: datetime, settings: Settings, *, item_sku: Optional[str] = None
+) -> Decision:
+    """R16: the shopper cannot send the photo asked for: what is possible without one, and a reminder."""
+    ctx = Context.build(order, request, now, settings, item_sku=item_sku)
+    return problems.without_evidence(ctx)
+
+
 def _route(ctx: Context) -> Decision:
     if ctx.request in LOGISTICS:
         return LOGISTICS[ctx.request](ctx)

@@ -59,6 +59,12 @@ class Action(str, Enum):
     MANUFACTURER_SERVICE = "manufacturer_service"
     OUT_OF_WARRANTY = "out_of_warranty"
     NOISE_NOT_FAILURE = "noise_not_failure"
+    # R9 partial compensation (bot.policy.compensation)
+    OPEN_NEGOTIATION = "open_negotiation"
+    NO_COMPENSATION = "no_compensation"
+    ASK_PROBLEM = "ask_problem"
+    # R16 no photo now: what needs none, and a reminder
+    OFFER_WITHOUT_EVIDENCE = "offer_without_evidence"
     # a person decides case by case (R8 refunds, R15)
     HANDOFF = "handoff"
 
@@ -71,6 +77,7 @@ REFUSALS = frozenset(
         Action.RETURN_WINDOW_PASSED,
         Action.OUT_OF_WARRANTY,
         Action.NOISE_NOT_FAILURE,
+        Action.NO_COMPENSATION,
     }
 )
 

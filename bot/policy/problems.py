@@ -9,10 +9,13 @@ is decided case by case by a person (R8).
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.domain import SpecialGoods
 from bot.policy.context import Context
 from bot.policy.logistics import news_hours
 from bot.policy.model import Action, Decision
+from bot.policy.timing import within
 
 
 def _address_facts(ctx: Context) -> dict:
@@ -123,3 +126,31 @@ def wrong_item(ctx: Context) -> Decision:
         facts=_address_facts(ctx),
         return_address=ctx.warehouse.return_address,
     )
+
+
+def without_evidence(ctx: Context) -> Decision:
+    """R16: the shopper cannot send a photo now. Say it is fine, never ask the same way again,
+    remind later (a recorded promise), and offer what needs no photo: a no-reason return while
+    the R6 window is open, or a person."""
+    hours_ = ctx.settings.returns.evidence_reminder_hours
+    returnable = [i for i in ctx.items if i.special is SpecialGoods.NONE]
+    delivered = ctx.ship.delivered_at
+    window = timedelta(days=ctx.settings.returns.no_reason_days)
+    can_return = bool(returnable) and delivered is not None and within(delivered, ctx.now, window)
+    if can_return:
+        options = "如果不想等，签收 7 天内的商品也可以直接申请无理由退货，不需要照片；或者我帮您转人工客服。"
+    else:
+        options = "如果您想先和人工客服沟通，我也可以帮您转接。"
+    reason = (
+        f"没关系，不着急。照片是为了确认问题、给您最合适的处理，您方便的时候随时发给我就行，"
+        f"我 {hours_} 小时后会再提醒您一次。{options}"
+    )
+    return ctx.decision(
+        Action.OFFER_WITHOUT_EVIDENCE, ctx_rule(ctx), reason, follow_up_hours=hours_,
+        facts={"can_return_without_photo": can_return},
+    )
+
+
+def ctx_rule(ctx: Context) -> str:
+    """The rule that asked for the photo: R10 for colour, R8 for the other product problems."""
+    return "R10" if ctx.request.value == "color_mismatch" else "R8"

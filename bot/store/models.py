@@ -14,6 +14,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     Numeric,
@@ -130,6 +131,7 @@ class CaseRow(Base):
         String(32), ForeignKey("orders.order_id", ondelete="CASCADE"), nullable=False, index=True
     )
     kind = Column(String(32), nullable=False)
+    item_sku = Column(String(32))  # the item the request is about; None = the whole order
     rule = Column(String(16), nullable=False)
     status = Column(String(20), nullable=False)
     refund_amount = Column(Money)
@@ -154,12 +156,16 @@ class EvidenceRow(Base):
 
 
 class OfferRow(Base):
-    """One offer or counter-offer of an R9 negotiation."""
+    """One offer or counter-offer of an R9 negotiation; ``seq`` is its place in the history."""
 
     __tablename__ = "compensation_offers"
-    __table_args__ = (CheckConstraint("actor IN ('shop', 'shopper')", name="actor"),)
+    __table_args__ = (
+        CheckConstraint("actor IN ('shop', 'shopper')", name="actor"),
+        Index("uq_compensation_offers_case_id_seq", "case_id", "seq", unique=True),
+    )
     id = Column(Integer, primary_key=True)
     case_id = Column(Integer, _case_fk(), nullable=False, index=True)
+    seq = Column(Integer)
     round = Column(Integer, nullable=False)
     actor = Column(String(10), nullable=False)
     amount = Column(Money)
@@ -169,7 +175,11 @@ class OfferRow(Base):
 
 
 class RefundRow(Base):
-    """Money sent back. The unique key makes an accepted deal pay exactly once, across processes."""
+    """Money granted. The unique key makes every grant pay exactly once, across processes.
+
+    ``state`` is "approved" (paid now) or "awaiting_return" (paid when the return reaches the
+    warehouse, R2/R5/R12); ``actor`` is "bot" or the agent who approved it.
+    """
 
     __tablename__ = "refunds"
     __table_args__ = (
@@ -181,13 +191,18 @@ class RefundRow(Base):
     key = Column(String(80), nullable=False)
     amount = Column(Money, nullable=False)
     created_at = Column(DateTime, nullable=False)
+    state = Column(String(20), nullable=False, default="approved", server_default="approved")
+    actor = Column(String(64), nullable=False, default="bot", server_default="bot")
 
 
 class FollowUpRow(Base):
     """An R14 promise, kept (``done_at``) and reported back (``reported_at``)."""
 
     __tablename__ = "follow_ups"
+    __table_args__ = (Index("uq_follow_ups_key", "key", unique=True),)
     id = Column(Integer, primary_key=True)
+    kind = Column(String(24), nullable=False, default="promise", server_default="promise")
+    key = Column(String(120))  # derived from the case and the promise: a retry records it once
     case_id = Column(Integer, _case_fk(), index=True)
     conversation_id = Column(CONVERSATION, index=True)
     promise = Column(Text, nullable=False)

@@ -13,19 +13,21 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 from sqlalchemy.sql import Select
 
 from bot.domain import (
     Case,
+    CaseChange,
     Evidence,
     FollowUp,
     HandoffRecord,
     Item,
     Offer,
     Order,
+    Recorded,
     Refund,
     Shipment,
     ShipState,
@@ -122,11 +124,12 @@ def _to_case(row: m.CaseRow) -> Case:
         conversation_id=row.conversation_id,
         note=row.note or "",
         detail=dict(row.detail or {}),
+        item_sku=row.item_sku,
     )
 
 
 def _to_follow_up(r: m.FollowUpRow) -> FollowUp:
-    return FollowUp(r.id, r.case_id, r.conversation_id, r.promise, r.due_at, r.done_at, r.reported_at)
+    return FollowUp(r.id, r.case_id, r.conversation_id, r.promise, r.due_at, r.done_at, r.reported_at, r.kind)
 
 
 def _to_offer(r: m.OfferRow) -> Offer:
@@ -134,7 +137,7 @@ def _to_offer(r: m.OfferRow) -> Offer:
 
 
 def _to_refund(r: m.RefundRow) -> Refund:
-    return Refund(r.id, r.case_id, r.key, _money(r.amount), r.created_at)
+    return Refund(r.id, r.case_id, r.key, _money(r.amount), r.created_at, r.state, r.actor)
 
 
 def _to_evidence(r: m.EvidenceRow) -> Evidence:
@@ -143,6 +146,20 @@ def _to_evidence(r: m.EvidenceRow) -> Evidence:
 
 def _to_handoff(r: m.HandoffRow) -> HandoffRecord:
     return HandoffRecord(r.id, r.conversation_id, r.case_id, r.reason, r.summary, r.status, r.created_at)
+
+
+class CaseMismatch(ValueError):
+    """A change asked of a case that belongs to another order: refused, never applied."""
+
+
+class RefundLimitExceeded(ValueError):
+    """Granting this would refund more than the shopper paid for the order: a person decides."""
+
+
+def paid_total(order: m.OrderRow) -> Decimal:
+    """What the shopper paid: the goods and the shipping fee (the most any refunds may add up to)."""
+    goods = sum((Decimal(i.price) * i.quantity for i in order.items), Decimal(0))
+    return _money(goods + Decimal(order.shipping_fee or 0))
 
 
 def _get(session: Session, model: type, key: Any) -> Any:
@@ -258,10 +275,19 @@ class OrderRepository:
         note: Optional[str] = None,
         detail: Optional[Dict[str, Any]] = None,
         close: bool = False,
+        order_id: Optional[str] = None,
     ) -> Case:
-        """Change what is given; ``close`` stamps closed_at once (and status "closed" unless given)."""
+        """Change what is given; ``close`` stamps closed_at once (and status "closed" unless given).
+
+        With ``order_id``, a case of another order is refused (``CaseMismatch``): a request about
+        order B never rewrites order A's case. A closed case is not reopened by a status change.
+        """
         with self._sessions.begin() as session:
             row = _get(session, m.CaseRow, int(case_id))
+            if order_id is not None and row.order_id != str(order_id):
+                raise CaseMismatch(f"case {case_id} is about order {row.order_id}, not {order_id}")
+            if row.closed_at is not None and status not in (None, "closed"):
+                raise CaseMismatch(f"case {case_id} is closed; a new request opens a new case")
             changes = {"status": status, "rule": rule, "note": note, "refund_amount": _money(refund_amount)}
             for name, value in changes.items():
                 if value is not None:
@@ -291,14 +317,143 @@ class OrderRepository:
         )
         return self._first(query, _to_case)
 
+    def record_decision(self, change: CaseChange) -> Recorded:
+        """Write one decision (case, refund, promise) in one transaction, at most once.
+
+        The case is the open one of the same order, item and kind (a shopper who comes back
+        continues it, R15), else a new one. The same call repeated (same ``decision_key``, or a
+        grant whose key is already paid) returns what was written and changes nothing. A grant
+        that would refund more than the order's paid total raises ``RefundLimitExceeded`` and
+        writes nothing.
+        """
+        with self._sessions.begin() as session:
+            repeated = self._repeated_decision(session, change)
+            if repeated is not None:
+                refund = self._refund_row(session, change.grant.key) if change.grant else None
+                return Recorded(_to_case(repeated), _to_refund(refund) if refund else None, False, True)
+            row = self._case_row_for(session, change)
+            now = self._now()
+            if row is None:
+                row = m.CaseRow(order_id=change.order_id, kind=change.kind, item_sku=change.item_sku,
+                                opened_at=now, conversation_id=change.conversation_id, detail={})
+                session.add(row)
+            row.rule, row.status = change.rule, change.status
+            row.note = change.note or row.note or ""
+            row.detail = {**(row.detail or {}), **change.detail, "decision_key": change.decision_key}
+            if change.grant:
+                row.refund_amount = _money(change.grant.amount)
+            if change.status == "closed":
+                row.closed_at = row.closed_at or now
+            session.flush()
+            refund, created = self._grant(session, row, change) if change.grant else (None, False)
+            if change.promise:
+                self._promise(session, row, change)
+            session.flush()
+            return Recorded(_to_case(row), _to_refund(refund) if refund else None, created, False)
+
+    def _repeated_decision(self, session: Session, change: CaseChange) -> Optional[m.CaseRow]:
+        """The case an earlier try of this very decision wrote, if any."""
+        if change.grant:
+            paid = self._refund_row(session, change.grant.key)
+            if paid is not None:
+                return session.get(m.CaseRow, paid.case_id)
+        if not change.decision_key:
+            return None
+        query = select(m.CaseRow).where(m.CaseRow.order_id == change.order_id, m.CaseRow.kind == change.kind)
+        for row in session.execute(query.order_by(m.CaseRow.id.desc())).scalars():
+            if (row.detail or {}).get("decision_key") == change.decision_key:
+                return row
+        return None
+
+    def _case_row_for(self, session: Session, change: CaseChange) -> Optional[m.CaseRow]:
+        """The conversation's case if it is about this order and kind and still open, else the
+        newest open case of the same order, item and kind, else None (a new case)."""
+        if change.case_id:
+            row = session.get(m.CaseRow, int(change.case_id))
+            if (row is not None and row.closed_at is None and row.order_id == change.order_id
+                    and row.kind == change.kind):
+                return row
+        query = (
+            select(m.CaseRow)
+            .where(m.CaseRow.order_id == change.order_id, m.CaseRow.kind == change.kind,
+                   m.CaseRow.closed_at.is_(None))
+            .order_by(m.CaseRow.id.desc())
+        )
+        if change.item_sku:
+            query = query.where(m.CaseRow.item_sku == change.item_sku)
+        return session.execute(query.limit(1)).scalars().first()
+
+    @staticmethod
+    def _refund_row(session: Session, key: str) -> Optional[m.RefundRow]:
+        return session.execute(select(m.RefundRow).where(m.RefundRow.key == key)).scalars().first()
+
+    def _grant(self, session: Session, case: m.CaseRow, change: CaseChange) -> Tuple[m.RefundRow, bool]:
+        """The grant's refund row, inserted once; never beyond what was paid for the order."""
+        grant = change.grant
+        existing = self._refund_row(session, grant.key)
+        if existing is not None:
+            return existing, False
+        order = session.get(m.OrderRow, case.order_id)
+        refunded = session.execute(
+            select(func.coalesce(func.sum(m.RefundRow.amount), 0))
+            .join(m.CaseRow, m.CaseRow.id == m.RefundRow.case_id)
+            .where(m.CaseRow.order_id == case.order_id)
+        ).scalar_one()
+        if _money(Decimal(refunded) + Decimal(grant.amount)) > paid_total(order):
+            raise RefundLimitExceeded(
+                f"order {case.order_id}: {refunded} refunded, {grant.amount} more exceeds {paid_total(order)}"
+            )
+        if _money(grant.amount) <= 0:
+            raise ValueError("a refund must be a positive amount")
+        row = m.RefundRow(case_id=case.id, key=grant.key, amount=_money(grant.amount), created_at=self._now(),
+                          state=grant.state, actor=grant.actor)
+        try:
+            with session.begin_nested():  # a racing process may insert the same key first
+                session.add(row)
+        except IntegrityError:
+            existing = self._refund_row(session, grant.key)
+            if existing is None:
+                raise
+            return existing, False
+        return row, True
+
+    def _promise(self, session: Session, case: m.CaseRow, change: CaseChange) -> None:
+        """R14: record the promise once per case and kind while it is not kept yet."""
+        promise = change.promise
+        rows = session.execute(
+            select(m.FollowUpRow).where(m.FollowUpRow.case_id == case.id, m.FollowUpRow.kind == promise.kind)
+        ).scalars().all()
+        if any(r.done_at is None for r in rows):
+            return
+        row = m.FollowUpRow(case_id=case.id, conversation_id=change.conversation_id, promise=promise.text,
+                            due_at=_naive_utc(promise.due_at), kind=promise.kind,
+                            key=f"{case.id}:{promise.kind}:{len(rows)}")
+        try:
+            with session.begin_nested():
+                session.add(row)
+        except IntegrityError:
+            pass  # the same promise, recorded by a racing try of this decision
+
     # ---- compensation and refunds ---------------------------------------------------
 
     def record_offer(
-        self, case_id: int, round: int, actor: str, amount: Optional[Decimal], reason: str, outcome: str
+        self,
+        case_id: int,
+        round: int,
+        actor: str,
+        amount: Optional[Decimal],
+        reason: str,
+        outcome: str,
+        seq: Optional[int] = None,
     ) -> int:
-        """Keep every R9 offer and counter-offer with its reason: the negotiation is auditable."""
+        """Keep every R9 offer and counter-offer with its reason: the negotiation is auditable.
+
+        ``seq`` is the move's place in the negotiation's history: a retried turn that stores the
+        same move again gets the first row back instead of a copy.
+        """
         row = m.OfferRow(
             case_id=case_id,
+            seq=seq,
             round=round,
             actor=actor,
             amount=_money(amount),
@@ -306,7 +461,17 @@ class OrderRepository:
             outcome=outcome or "",
             at=self._now(),
         )
-        return self._add(row).id
+        try:
+            return self._add(row).id
+        except IntegrityError:
+            if seq is None:
+                raise
+            query = select(m.OfferRow.id).where(m.OfferRow.case_id == case_id, m.OfferRow.seq == seq)
+            with self._sessions() as session:
+                found = session.execute(query).scalar_one_or_none()
+            if found is None:
+                raise
+            return found
 
     def offers_for_case(self, case_id: int) -> List[Offer]:
         return self._all(
@@ -331,6 +496,18 @@ class OrderRepository:
             if existing is None:  # not a duplicate key: e.g. no such case
                 raise
             return existing.refund_id, False
+
+    def refunds_for_order(self, order_id: str, item_sku: Optional[str] = None) -> List[Refund]:
+        """Every refund granted on the order's cases (those about ``item_sku`` or the whole order)."""
+        query = (
+            select(m.RefundRow)
+            .join(m.CaseRow, m.CaseRow.id == m.RefundRow.case_id)
+            .where(m.CaseRow.order_id == str(order_id))
+            .order_by(m.RefundRow.id)
+        )
+        if item_sku is not None:
+            query = query.where((m.CaseRow.item_sku == item_sku) | m.CaseRow.item_sku.is_(None))
+        return self._all(query, _to_refund)
 
     def refunds_for_case(self, case_id: int) -> List[Refund]:
         query = select(m.RefundRow).where(m.RefundRow.case_id == case_id).order_by(m.RefundRow.id)
@@ -357,6 +534,27 @@ class OrderRepository:
         )
         return self._add(row).id
 
+    def evidence_for_conversation(self, conversation_id: str) -> List[Evidence]:
+        """Photos uploaded in the conversation, oldest first."""
+        query = (
+            select(m.EvidenceRow)
+            .where(m.EvidenceRow.conversation_id == conversation_id)
+            .order_by(m.EvidenceRow.id)
+        )
+        return self._all(query, _to_evidence)
+
+    def attach_evidence(self, case_id: int, conversation_id: str) -> int:
+        """Give the conversation's photos that have no case yet to ``case_id``; returns how many."""
+        with self._sessions.begin() as session:
+            rows = session.execute(
+                select(m.EvidenceRow).where(
+                    m.EvidenceRow.conversation_id == conversation_id, m.EvidenceRow.case_id.is_(None)
+                )
+            ).scalars().all()
+            for row in rows:
+                row.case_id = int(case_id)
+            return len(rows)
+
     def evidence_for_case(self, case_id: int) -> List[Evidence]:
         query = select(m.EvidenceRow).where(m.EvidenceRow.case_id == case_id).order_by(m.EvidenceRow.id)
         return self._all(query, _to_evidence)
@@ -364,13 +562,32 @@ class OrderRepository:
     # ---- promises (R14) -------------------------------------------------------------
 
     def add_follow_up(
-        self, case_id: Optional[int], conversation_id: str, promise: str, due_at: datetime
+        self, case_id: Optional[int], conversation_id: str, promise: str, due_at: datetime, kind: str = "promise"
     ) -> int:
         """R14: a promise is recorded with its due time, so it can be kept and reported."""
         row = m.FollowUpRow(
-            case_id=case_id, conversation_id=conversation_id, promise=promise, due_at=_naive_utc(due_at)
+            case_id=case_id, conversation_id=conversation_id, promise=promise, due_at=_naive_utc(due_at), kind=kind
         )
         return self._add(row).id
+
+    def open_follow_ups(self) -> List[FollowUp]:
+        """Every promise not kept yet, soonest due first (overdue ones lead)."""
+        query = select(m.FollowUpRow).where(m.FollowUpRow.done_at.is_(None))
+        return self._all(query.order_by(m.FollowUpRow.due_at, m.FollowUpRow.id), _to_follow_up)
+
+    def take_follow_up(self, follow_up_id: int) -> bool:
+        """Claim a due promise for keeping: True for exactly one caller, whatever the processes.
+
+        A conditional UPDATE decides, so two runners (or two replicas) never report it twice.
+        """
+        with self._sessions.begin() as session:
+            result = session.execute(
+                update(m.FollowUpRow)
+                .where(m.FollowUpRow.id == int(follow_up_id), m.FollowUpRow.reported_at.is_(None),
+                       m.FollowUpRow.done_at.is_(None))
+                .values(reported_at=self._now())
+            )
+            return result.rowcount == 1
 
     def due_follow_ups(self, now: Optional[datetime] = None) -> List[FollowUp]:
         """Promises not yet kept whose time has come, most overdue first."""

@@ -33,15 +33,23 @@ def rt(repo):
     runtime.configure(None)
 
 
-def user(text: str, intent: str, entities: Optional[List[Dict]] = None) -> Dict[str, Any]:
-    return {"event": "user", "text": text, "parse_data": {"intent": {"name": intent, "confidence": 0.99},
-                                                          "entities": entities or [], "text": text}}
+def user(text: str, intent: str, entities: Optional[List[Dict]] = None, message_id: Optional[str] = None,
+         channel: Optional[str] = None) -> Dict[str, Any]:
+    """A shopper message as Rasa records it (``message_id`` and ``input_channel`` when given)."""
+    event = {"event": "user", "text": text, "parse_data": {"intent": {"name": intent, "confidence": 0.99},
+                                                           "entities": entities or [], "text": text}}
+    if message_id:
+        event["message_id"] = message_id
+    if channel:
+        event["input_channel"] = channel
+    return event
 
 
 def make_tracker(slots: Optional[Dict[str, Any]] = None, events: Optional[List[Dict]] = None,
                  active_loop: Optional[str] = None, sender: str = "test-user") -> Tracker:
     events = events or []
-    latest = next((e["parse_data"] | {"text": e["text"]} for e in reversed(events) if e["event"] == "user"), {})
+    latest = next((e["parse_data"] | {"text": e["text"], "message_id": e.get("message_id")}
+                   for e in reversed(events) if e["event"] == "user"), {})
     base_slots = {"proof_failures": 0, "order_locked": False, "handed_off": False}
     return Tracker(sender, {**base_slots, **(slots or {})}, latest, events, False, None,
                    {"name": active_loop} if active_loop else {}, "action_listen")

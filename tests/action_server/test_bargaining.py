@@ -8,15 +8,19 @@ from actions.bargaining import ActionBargain
 from actions.service import ActionHandleAnswer, ActionHandleRequest
 from tests.action_server.conftest import make_tracker, slot_events, texts, user
 
-ORDER = "1001000000000011"  # 羊绒大衣 899 元, same city
+ORDER = "1001000000000011"  # 羊绒大衣 899 元, same city, delivered two days ago
 
 
 def _slots(**extra):
-    return {"order_id": ORDER, "verified_order": ORDER, "phone": "0011", "pending_request": "compensation", **extra}
+    return {"order_id": ORDER, "verified_order": ORDER, "phone": "0011", "pending_request": "compensation",
+            "problem": "color_mismatch", **extra}
 
 
 async def _open(domain):
-    tracker = make_tracker(slots=_slots(), events=[user("不退了 给点补偿吧", "keep_with_compensation")])
+    """A colour complaint, the photo sent, then "keep it, compensate me": R10 allows an offer."""
+    events = [user("大衣颜色和图片不一样", "color_mismatch"), user("照片发你了", "send_photo"),
+              user("不退了 给点补偿吧", "keep_with_compensation")]
+    tracker = make_tracker(slots=_slots(), events=events)
     dispatcher = CollectingDispatcher()
     events = slot_events(await ActionHandleRequest().run(dispatcher, tracker, domain))
     return events, texts(dispatcher)

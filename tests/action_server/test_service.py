@@ -98,7 +98,7 @@ async def test_r11_shown_delivered_but_not_received(rt, domain, repo):
     assert repo.get_case(int(slots["case_id"])).rule == "R11"
 
 
-@pytest.mark.parametrize("answer, intent, refund", [("重新发", "affirm", Decimal(0)), ("退款吧", "deny", Decimal(149))])
+@pytest.mark.parametrize("answer, intent, refund", [("重新发", "affirm", None), ("退款吧", "deny", Decimal(149))])
 async def test_r11_lost_parcel_reship_or_refund(rt, domain, repo, answer, intent, refund):
     slots, said, _ = await _handle(domain, "1001000000000018", "lost", "快递丢了", "lost_package")
     case_id = slots["case_id"]
@@ -106,6 +106,12 @@ async def test_r11_lost_parcel_reship_or_refund(rt, domain, repo, answer, intent
     await _answer(domain, "1001000000000018", "lost", "reship", answer, intent, case_id)
     case = repo.get_case(int(case_id))
     assert case.status == "closed" and case.rule == "R11" and case.refund_amount == refund
+    refunds = repo.refunds_for_case(int(case_id))
+    if refund is None:  # R11 re-ship: no money, and the promised new tracking number is recorded (R14)
+        assert refunds == []
+        assert [f.kind for f in repo.follow_ups_for_case(int(case_id))] == ["reship_tracking"]
+    else:  # R11 refund: exactly one refund row for the amount
+        assert [(r.amount, r.state) for r in refunds] == [(refund, "approved")]
 
 
 async def test_r11_delay_records_a_dated_follow_up(rt, domain, repo):

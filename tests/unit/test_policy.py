@@ -8,14 +8,23 @@ request in every shipping state, then the settings loader.
 from __future__ import annotations
 
 from dataclasses import FrozenInstanceError, replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
 import yaml
 
-from bot.domain import ShipState, SpecialGoods
-from bot.policy import REFUSALS, Action, Decision, Request, decide, response_deadline
+from bot.domain import Refund, ShipState, SpecialGoods
+from bot.policy import (
+    REFUSALS,
+    Action,
+    Decision,
+    Request,
+    compensation,
+    decide,
+    response_deadline,
+    without_evidence,
+)
 from bot.policy.timing import add_months
 from bot.settings import SHOP_YML, SettingsError, load_settings
 from tests.unit.factories import (
@@ -542,7 +551,9 @@ ANSWERS = [
     {"fault": "performance", "has_evidence": True},
     {"fault": "missing", "has_evidence": True},
 ]
-RULES = {f"R{n}" for n in (1, 2, 3, 4, 5, 6, 8, 10, 11, 12, 13, 16)}
+RULES = {f"R{n}" for n in (1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 16)}
+PROBLEMS = (None, "color_mismatch", "quality_issue", "size_mismatch", "complaint", "wrong_item", "delay")
+PAID = ((), (Refund(1, 1, "return:x:order", D(20), NOW - timedelta(days=1)),))
 
 
 def every_decision():
@@ -550,6 +561,13 @@ def every_decision():
         for request_ in Request:
             for answers in ANSWERS:
                 yield o, request_, answers, run(o, request_, **answers)
+            yield o, request_, {"no_photo": True}, without_evidence(o, request_, NOW, SHOP)
+        for problem in PROBLEMS:  # R9: may a compensation be negotiated?
+            for evidence in (False, True):
+                for paid in PAID:
+                    answers = {"problem": problem, "has_evidence": evidence, "paid": len(paid)}
+                    yield o, Request.QUALITY_ISSUE, answers, compensation(
+                        o, problem, NOW, SHOP, has_evidence=evidence, paid=paid, fault=None)
 
 
 def test_invariants_over_every_request_state_and_answer():
@@ -558,6 +576,11 @@ def test_invariants_over_every_request_state_and_answer():
         where = f"{request_.value} {o.shipment.state.value} {answers}: {d.reason}"
         seen.add(d.action)
         assert d.rule in RULES, where
+        if d.action is Action.OPEN_NEGOTIATION:  # the bargaining engine words the offer (R9)
+            assert answers["problem"] and not answers["paid"], where
+            assert answers["has_evidence"] or answers["problem"] == "complaint", where  # R10, R16
+            assert answers["problem"] == "complaint" or o.shipment.state is ShipState.DELIVERED, where
+            continue
         assert "您" in d.reason and d.reason.endswith(("。", "？", "！")), where
         assert "None" not in d.reason and "Decimal" not in d.reason, where
         if d.is_refusal:
@@ -626,6 +649,7 @@ def test_refusals_set_lists_only_refusing_actions():
         Action.RETURN_WINDOW_PASSED,
         Action.OUT_OF_WARRANTY,
         Action.NOISE_NOT_FAILURE,
+        Action.NO_COMPENSATION,
     }
 
 
