@@ -4,6 +4,7 @@
     python -m bot db seed               migrate, then seed the demo shop if it has no orders
     python -m bot db reset-demo         wipe the demo shop's orders and cases, seed again
     python -m bot cases --order ID      that order's after-sales cases as a JSON list
+    python -m bot followups [--all]     promises due and overdue (R14); --all: not yet due too
 
 The database is DATABASE_URL, else the embedded ``var/shop.db`` (``--database-url``
 overrides both). Exit codes: 0 done, 1 the database said no, 2 bad usage.
@@ -15,6 +16,7 @@ import argparse
 import json
 import re
 import sys
+from datetime import datetime
 from typing import Any, Dict, List, Optional
 
 from sqlalchemy import inspect
@@ -43,12 +45,14 @@ def _order_id(text: str) -> str:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="售后助手：the shop's data.")
     parser.add_argument("--database-url", help="SQLAlchemy URL (default: DATABASE_URL, else var/shop.db)")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{db,cases}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{db,cases,followups}")
     db = sub.add_parser("db", help="database schema and demo data")
     db.add_argument("action", choices=["upgrade", "seed", "reset-demo"])
     db.add_argument("--force", action="store_true", help="reset-demo even if non-demo orders are present")
     cases = sub.add_parser("cases", help="an order's after-sales cases as JSON")
     cases.add_argument("--order", required=True, type=_order_id, help="the order number")
+    follow = sub.add_parser("followups", help="promises due and overdue (R14)")
+    follow.add_argument("--all", action="store_true", help="also the promises not due yet")
     return parser
 
 
@@ -103,6 +107,33 @@ def _cases(engine: Engine, order_id: str) -> str:
     return json.dumps(rows, ensure_ascii=False, indent=2)
 
 
+def _followups(engine: Engine, everything: bool, now: Optional[datetime] = None) -> str:
+    """One line per promise not kept yet, most overdue first: what staff chase (R14)."""
+    if not inspect(engine).has_table("follow_ups"):
+        raise SQLAlchemyError("no schema yet: run `python -m bot db upgrade` first")
+    now = now or datetime.utcnow()
+    open_ = OrderRepository(session_factory(engine)).open_follow_ups()
+    shown = [f for f in open_ if everything or f.due_at <= now]
+    if not shown:
+        return "没有到期的跟进事项。" if not everything else "没有未完成的跟进事项。"
+    lines = [f"{'id':>5}  {'状态':<4}  {'到期 (UTC)':<16}  {'类型':<16}  {'售后单':>6}  承诺"]
+    for f in shown:
+        late = now - f.due_at
+        state = f"逾期{int(late.total_seconds() // 3600)}h" if late.total_seconds() > 0 else "待办"
+        promise = (_mask(f.promise) or "").replace("\n", " ")[:60]
+        lines.append(f"{f.follow_up_id:>5}  {state:<4}  {f.due_at:%Y-%m-%d %H:%M}  {f.kind:<16}  "
+                     f"{f.case_id or '-':>6}  {promise}")
+    return "\n".join(lines)
+
+
+def _run(engine: Engine, args: argparse.Namespace) -> str:
+    if args.command == "db":
+        return _db(engine, args.action, args.force)
+    if args.command == "followups":
+        return _followups(engine, args.all)
+    return _cases(engine, args.order)
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     """Run one command; returns the exit code instead of raising, so tests can call it."""
     try:
@@ -115,7 +146,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"python -m bot: error: unusable database URL: {error}", file=sys.stderr)
         return 2
     try:
-        print(_db(engine, args.action, args.force) if args.command == "db" else _cases(engine, args.order))
+        print(_run(engine, args))
         return 0
     except UsageError as error:
         print(f"python -m bot: error: {error}", file=sys.stderr)

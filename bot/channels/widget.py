@@ -35,6 +35,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from bot.channels import followup_task
 from bot.channels.outbox import Entry, Outbox
 from bot.channels.protocol import (
     CLIENT_ID,
@@ -105,6 +106,7 @@ class _Blueprint(Blueprint):
         channel = self.ctx.channel
         channel.app = app
         channel.sio.attach(app, channel.socketio_path)
+        followup_task.attach(app, channel)  # R14: due promises reach the shopper through the outbox
         super().register(app, options)
 
 

@@ -610,6 +610,30 @@ class OrderRepository:
             session.flush()
             return _to_follow_up(row)
 
+    def release_follow_up(self, follow_up_id: int) -> None:
+        """Undo ``take_follow_up`` when keeping it failed, so the next pass tries again."""
+        with self._sessions.begin() as session:
+            session.execute(
+                update(m.FollowUpRow)
+                .where(m.FollowUpRow.id == int(follow_up_id), m.FollowUpRow.done_at.is_(None))
+                .values(reported_at=None)
+            )
+
+    def keep_follow_up(self, follow_up_id: int, message: Optional[str]) -> FollowUp:
+        """The promise is kept: stamp it done, and note on its case what the shopper was told."""
+        with self._sessions.begin() as session:
+            row = _get(session, m.FollowUpRow, int(follow_up_id))
+            now = self._now()
+            row.done_at = row.done_at or now
+            row.reported_at = row.reported_at or now
+            case = session.get(m.CaseRow, row.case_id) if row.case_id else None
+            if case is not None:
+                kept = list((case.detail or {}).get("kept_promises", []))
+                kept.append({"at": now.isoformat(), "kind": row.kind, "message": message or ""})
+                case.detail = {**(case.detail or {}), "kept_promises": kept}
+            session.flush()
+            return _to_follow_up(row)
+
     def follow_ups_for_case(self, case_id: int) -> List[FollowUp]:
         query = select(m.FollowUpRow).where(m.FollowUpRow.case_id == case_id).order_by(m.FollowUpRow.id)
         return self._all(query, _to_follow_up)
