@@ -37,7 +37,7 @@ def describe_status(order: Order, now: datetime) -> str:
     ship = order.shipment
     what = f"您的订单（{item_names(order)}）"
     if ship.state == ShipState.NOT_SHIPPED:
-        return f"{what}已付款，仓库正在备货，还没有交给快递，发出后会第一时间更新物流。"
+        return f"{what}已付款，仓库正在备货，还没有交给快递，发出后在订单里就能查到物流。"
     if ship.state == ShipState.LABEL_PRINTED:
         since = ago(ship.label_printed_at, now) if ship.label_printed_at else "之前"
         return f"{what}{since}已经打好面单，目前还在等{ship.carrier}上门揽收，暂时还没有揽收记录。"

@@ -57,7 +57,7 @@ def _not_shipped(ctx: Context, worried: bool) -> Decision:
     if not worried:
         reason = (
             f"您的订单{paid}已付款，仓库正在备货，还没有交给快递，所以暂时没有物流信息；"
-            "发出后物流会第一时间更新。"
+            "发出后在订单里就能查到物流。"
         )
         return ctx.decision(Action.TELL_LOCATION, "R11", reason, facts=facts)
     hours_ = news_hours(ctx)
