@@ -57,6 +57,12 @@ def _fresh_case() -> List[EventType]:
     return [SlotSet("case_id", None), SlotSet("negotiation", None), SlotSet("awaiting", None)]
 
 
+def _said_outside_order_ids(proof: str, tracker: Tracker) -> bool:
+    """Was ``proof`` typed in this message, other than as part of an order number?"""
+    text = re.sub(r"[\s\-]", "", str(tracker.latest_message.get("text") or ""))
+    return proof in zh.ORDER_ID_RE.sub(" ", text)
+
+
 def _digits(value: Any, pattern: "re.Pattern[str]") -> Optional[str]:
     match = pattern.search(str(value or "").replace(" ", "").replace("-", ""))
     return match.group(0) if match else None
@@ -116,6 +122,8 @@ class ValidateOrderForm(FormValidationAction):
         if not order_id:
             return self._phone_without_order(value, dispatcher, tracker)
         proof = _digits(value, zh.MOBILE_RE) or _digits(value, zh.PHONE_TAIL_RE)
+        if proof and not _said_outside_order_ids(proof, tracker):
+            return {"phone": None}  # digits of the order number itself, or an old proof: not a proof now
         if not proof:
             say(dispatcher, tracker, pick(_NOT_A_PROOF))
             return {"phone": None}

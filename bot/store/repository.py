@@ -346,6 +346,13 @@ class OrderRepository:
                 row.closed_at = row.closed_at or now
             session.flush()
             refund, created = self._grant(session, row, change) if change.grant else (None, False)
+            if change.detail.get("evidence"):  # the photo came: the reminder is kept by itself
+                session.execute(
+                    update(m.FollowUpRow)
+                    .where(m.FollowUpRow.case_id == row.id, m.FollowUpRow.kind == "photo_reminder",
+                           m.FollowUpRow.done_at.is_(None))
+                    .values(done_at=now)
+                )
             if change.promise:
                 self._promise(session, row, change)
             session.flush()
