@@ -13,7 +13,7 @@ STAMP   := $(VENV)/.installed
 RASA    := $(BIN)/rasa
 PY      := $(BIN)/python
 
-.PHONY: help install model db run shell train eval test validate lint demo-reset services clean lock bench bench-bargain compare web
+.PHONY: help install model db run shell train eval test validate lint demo-reset services clean lock bench bench-bargain compare web cluster cluster-stop
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -35,6 +35,12 @@ db: $(STAMP) ## create, migrate and seed the embedded SQLite database if needed
 
 run: model db web ## everything installed and trained, then the Rasa server and the action server together
 	@scripts/run.sh
+
+cluster: model web ## two Rasa replicas, two action servers, PostgreSQL, Redis and nginx on localhost:5005
+	@deploy/cluster.sh start
+
+cluster-stop: ## stop what make cluster started
+	@deploy/cluster.sh stop
 
 shell: model db ## chat with the bot in the terminal
 	@scripts/run.sh --shell
