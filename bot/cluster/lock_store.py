@@ -125,6 +125,8 @@ class AtomicRedisLockStore(LockStore):
         finally:
             if renewer is not None:
                 renewer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await renewer
             await self.release(conversation_id, ticket)
 
     # Rasa's synchronous ticket API is not used with this store; keep it honest rather than racy.

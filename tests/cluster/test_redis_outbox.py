@@ -57,7 +57,7 @@ def test_bounded_by_count_and_bytes_and_says_it_was_truncated(redis_port):
     assert [e.seq for e in replay.entries] == [3, 4, 5] and replay.truncated
     assert not box.has_cid("a", "c0") and box.has_cid("a", "c4")
     small = _box(redis_port, max_bytes=60)
-    for n in range(4):
+    for _ in range(4):
         small.append("b", "bot", {"text": "一二三四五六七八九十"})
     assert len(small.since("b").entries) < 4 and small.since("b").entries[-1].seq == 4
 
