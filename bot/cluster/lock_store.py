@@ -92,13 +92,15 @@ class AtomicRedisLockStore(LockStore):
         """Until the ticket heads the queue; LockError if its lease lapsed or the wait is too long."""
         _, queue, leases = self._keys(conversation_id)
         deadline = time.monotonic() + self.wait
+        pause = self.poll
         while True:
             state = await self._acquire(keys=[queue, leases], args=[time.time(), str(ticket)])
             if state == 1:
                 return
             if state == -1 or time.monotonic() > deadline:
                 raise LockError(f"could not acquire the lock of conversation {conversation_id!r}")
-            await asyncio.sleep(self.poll)
+            await asyncio.sleep(pause)
+            pause = min(pause * 1.5, 0.1)  # a long queue polls less often
 
     async def release(self, conversation_id: Text, ticket: int) -> None:
         """Leave the queue: only the holder's own ticket is removed."""
