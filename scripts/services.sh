@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install (once) what the tests need from Debian: Chromium and a CJK font for the browser
-# tests, and the PostgreSQL server the store tests run against, started on loopback.
+# tests, Redis and nginx for the scale-out tests (each test starts its own), and the
+# PostgreSQL server the store tests run against, started on loopback.
 # Writes the URL the tests use to var/test_database_url. Skips quietly where it cannot
 # (not root, no apt): the PostgreSQL tests then report themselves as skipped.
 set -uo pipefail
@@ -11,6 +12,11 @@ if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt
   echo "services: installing Chromium and a CJK font for the browser tests (once)..."
   { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; } \
     || echo "services: could not install Chromium; the browser tests will say so"
+fi
+if ! command -v redis-server >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "services: installing Redis and nginx for the scale-out tests (once)..."
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server nginx-light >/dev/null; } \
+    || echo "services: could not install Redis and nginx; the cluster tests will say so"
 fi
 if ! command -v pg_ctlcluster >/dev/null 2>&1; then
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
