@@ -13,7 +13,7 @@ STAMP   := $(VENV)/.installed
 RASA    := $(BIN)/rasa
 PY      := $(BIN)/python
 
-.PHONY: help install model db run shell train eval test validate lint demo-reset services clean lock bench bench-bargain compare web cluster cluster-stop
+.PHONY: help install model db run shell train eval test validate lint demo-reset services clean lock bench bench-bargain compare web cluster cluster-stop bench-cluster
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -41,6 +41,9 @@ cluster: model web ## two Rasa replicas, two action servers, PostgreSQL, Redis a
 
 cluster-stop: ## stop what make cluster started
 	@deploy/cluster.sh stop
+
+bench-cluster: model web ## REST load through the balancer: two replicas against one, CPU per turn per process
+	@$(PY) scripts/bench_cluster.py
 
 shell: model db ## chat with the bot in the terminal
 	@scripts/run.sh --shell

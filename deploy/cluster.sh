@@ -8,12 +8,14 @@
 #   redis        127.0.0.1:6380  conversation locks, Socket.IO manager, widget outbox
 #   postgresql   127.0.0.1:5432  tracker store and shop database (one role + database per checkout)
 #
-# Usage: deploy/cluster.sh start|stop|status. Logs and pids in var/cluster/. Installs what it
+# Usage: deploy/cluster.sh start|stop|status. Logs and pids in var/cluster/ (CLUSTER_RUN), ports
+# from CLUSTER_PORT, CLUSTER_ACTIONS_PORT, CLUSTER_REDIS_PORT, CLUSTER_RASA_PORTS and
+# CLUSTER_ACTION_PORTS (one port per replica: "5011" runs a single replica). Installs what it
 # needs from Debian (as root) the first time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=2 RASA_TELEMETRY_ENABLED=false
-RUN=$(pwd)/var/cluster
+RUN=${CLUSTER_RUN:-$(pwd)/var/cluster}
 PUBLIC_PORT=${CLUSTER_PORT:-5005}
 ACTIONS_PORT=${CLUSTER_ACTIONS_PORT:-5055}
 REDIS_PORT=${CLUSTER_REDIS_PORT:-6380}
@@ -38,7 +40,7 @@ database() {  # a role and database of this checkout's cluster; the password onl
   version=$(ls /etc/postgresql | sort -V | tail -1)
   pg_ctlcluster "$version" main start 2>/dev/null || true
   for _ in $(seq 1 30); do su postgres -c "psql -qtAc 'select 1'" >/dev/null 2>&1 && break; sleep 0.5; done
-  name="shop_cluster_$(pwd | sha1sum | cut -c1-8)"
+  name="shop_cluster_$(echo "$RUN" | sha1sum | cut -c1-8)"  # one database per cluster folder
   if [ ! -s "$RUN/database_url" ]; then
     password=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
     su postgres -c "psql -qtAc \"SELECT 1 FROM pg_roles WHERE rolname='$name'\"" | grep -q 1 \
