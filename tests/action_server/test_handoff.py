@@ -1,0 +1,38 @@
+"""action_handoff: the conversation is queued in the database, Rasa is paused, the shopper told the truth."""
+
+from __future__ import annotations
+
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.handoff import ActionHandoff, _console
+from bot import handoff as h
+from tests.action_server.conftest import make_tracker, user
+
+
+def _texts(dispatcher: CollectingDispatcher) -> str:
+    return "\n".join(m.get("text") or "" for m in dispatcher.messages)
+
+
+async def test_nobody_online_means_no_promise_of_someone_soon(rt, domain, repo):
+    tracker = make_tracker(events=[user("你们这是欺诈，我要打12315", "complain")], sender="conv-angry")
+    dispatcher = CollectingDispatcher()
+    result = await ActionHandoff().run(dispatcher, tracker, domain)
+    assert {"event": "pause", "timestamp": None} in result
+    said = _texts(dispatcher)
+    assert "马上" not in said and "留言" in said
+    state = _console(rt.repo).state("conv-angry")
+    assert (state.state, state.urgent, state.reason) == (h.QUEUED, True, "顾客要投诉或要求平台介入")
+
+
+async def test_with_an_agent_online_the_shopper_hears_the_queue_position(rt, domain, repo):
+    console = _console(rt.repo)
+    console.add_user("alice", "agent", "x")
+    console.heartbeat("alice")
+    console.request("someone-else", "顾客要求人工")
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(events=[user("找你们客服来跟我说", "ask_human")], sender="conv-q")
+    await ActionHandoff().run(dispatcher, tracker, domain)
+    said = _texts(dispatcher)
+    now = console.now()  # NOW is 20:00 in Shanghai: within service hours
+    assert "前面还有 1 位" in said and "6 分钟" in said
+    assert console.state("conv-q").queued_at == now
