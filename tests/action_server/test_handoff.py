@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import ActionHandoff, _console
 from bot import handoff as h
+from bot.store.console import ConsoleRepository
 from tests.action_server.conftest import make_tracker, user
+from tests.conftest import NOW
 
 
 def _texts(dispatcher: CollectingDispatcher) -> str:
@@ -28,7 +32,8 @@ async def test_with_an_agent_online_the_shopper_hears_the_queue_position(rt, dom
     console = _console(rt.repo)
     console.add_user("alice", "agent", "x")
     console.heartbeat("alice")
-    console.request("someone-else", "顾客要求人工")
+    earlier = ConsoleRepository(rt.repo.session_factory, clock=lambda: NOW - timedelta(minutes=2))
+    earlier.request("someone-else", "顾客要求人工")
     dispatcher = CollectingDispatcher()
     tracker = make_tracker(events=[user("找你们客服来跟我说", "ask_human")], sender="conv-q")
     await ActionHandoff().run(dispatcher, tracker, domain)
