@@ -4,6 +4,9 @@
     python -m bot db seed               migrate, then seed the demo shop if it has no orders
     python -m bot db reset-demo         wipe the demo shop's orders and cases, seed again
     python -m bot cases --order ID      that order's after-sales cases as a JSON list
+    python -m bot users add NAME --role agent|trainer|manager [--display-name 小王]
+                                        a console account; the password is read from standard
+                                        input (without echo at a terminal; piped: its first line)
 
 The database is DATABASE_URL, else the embedded ``var/shop.db`` (``--database-url``
 overrides both). Exit codes: 0 done, 1 the database said no, 2 bad usage.
@@ -43,13 +46,51 @@ def _order_id(text: str) -> str:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="售后助手：the shop's data.")
     parser.add_argument("--database-url", help="SQLAlchemy URL (default: DATABASE_URL, else var/shop.db)")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{db,cases}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{db,cases,users}")
     db = sub.add_parser("db", help="database schema and demo data")
     db.add_argument("action", choices=["upgrade", "seed", "reset-demo"])
     db.add_argument("--force", action="store_true", help="reset-demo even if non-demo orders are present")
     cases = sub.add_parser("cases", help="an order's after-sales cases as JSON")
     cases.add_argument("--order", required=True, type=_order_id, help="the order number")
+    users = sub.add_parser("users", help="agent console accounts")
+    users.add_argument("action", choices=["add"])
+    users.add_argument("name", type=_username)
+    users.add_argument("--role", required=True, choices=["agent", "trainer", "manager"])
+    users.add_argument("--display-name", default="", help="the name shoppers see (default: NAME)")
     return parser
+
+
+def _username(text: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9_.\-\u4e00-\u9fff]{2,40}", text):
+        raise argparse.ArgumentTypeError(f"not a usable account name: {text!r} (2-40 letters, digits, _ . -)")
+    return text
+
+
+def _read_password() -> str:
+    """At a terminal: asked twice, not echoed. Piped (scripts, tests): the first line of stdin."""
+    import getpass
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            raise UsageError("the two passwords differ")
+        return password
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _users(engine: Engine, args: argparse.Namespace) -> str:
+    from bot.console.auth import hash_password
+    from bot.store.console import ConsoleRepository
+
+    upgrade_to_head(engine)
+    try:
+        hashed = hash_password(_read_password())
+    except ValueError as error:
+        raise UsageError(str(error)) from error
+    repo = ConsoleRepository(session_factory(engine))
+    existed = repo.user(args.name) is not None
+    repo.add_user(args.name, args.role, hashed, args.display_name or args.name)
+    return f"{'Updated' if existed else 'Added'} console account {args.name} ({args.role})."
 
 
 def _where(engine: Engine) -> str:
@@ -115,7 +156,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"python -m bot: error: unusable database URL: {error}", file=sys.stderr)
         return 2
     try:
-        print(_db(engine, args.action, args.force) if args.command == "db" else _cases(engine, args.order))
+        if args.command == "db":
+            print(_db(engine, args.action, args.force))
+        elif args.command == "users":
+            print(_users(engine, args))
+        else:
+            print(_cases(engine, args.order))
         return 0
     except UsageError as error:
         print(f"python -m bot: error: {error}", file=sys.stderr)
