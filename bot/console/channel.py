@@ -256,13 +256,13 @@ class ConsoleInput(InputChannel):
         if refusal is not None:
             return pages.login_page(status=refusal.status, error=_message_of(refusal))
         token, _csrf, _user = request.ctx.login
-        resp = response.redirect("/console/", status=303)
+        resp = response.redirect("/console", status=303)
         auth.set_cookie(resp, request, token, self.service.session_hours)
         return resp
 
     async def form_logout(self, request: Request) -> HTTPResponse:
         await self.db(self.console().end_session, request.ctx.token)
-        resp = response.redirect("/console/", status=303)
+        resp = response.redirect("/console", status=303)
         del resp.cookies[auth.COOKIE]
         return resp
 
