@@ -31,7 +31,7 @@ def _console(repo: Any) -> ConsoleRepository:
 
 
 @lru_cache(maxsize=1)
-def _service() -> h.ServiceSettings:
+def service_settings() -> h.ServiceSettings:
     return h.load_service()
 
 
@@ -68,7 +68,7 @@ class ActionHandoff(Action):
             case_id=int(case_id) if case_id else None,
             handoff_id=handoff_id,
         )
-        service = _service()
+        service = service_settings()
         now = console.now()
         online = console.agents_online(now - timedelta(seconds=service.agent_offline_seconds))
         position = console.position(tracker.sender_id) if state.state == h.QUEUED else 1

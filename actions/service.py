@@ -95,6 +95,7 @@ def record(tracker: Tracker, order: Order, request: str, decision: "policy.Decis
 def answer_with(dispatcher: CollectingDispatcher, tracker: Tracker, order: Order, request: str,
                 decision: "policy.Decision") -> List[EventType]:
     """Say the decision with its reason, store it, and set up the next question."""
+    decision = within_authority(decision)
     case_id = record(tracker, order, request, decision)
     action = decision.action.name
     awaiting, buttons = NEXT_STEP.get(action, (None, []))
@@ -239,3 +240,18 @@ _LOST_REFUND = (
     "好的，已为您办理退款 {amount} 元，原路退回。快递丢件的理赔由我们去跟进，不需要您等待。",
     "明白，{amount} 元退款已提交，会原路返回到您的支付账户。后续向快递追责的事交给我们。",
 )
+
+
+def within_authority(decision: "policy.Decision") -> "policy.Decision":
+    """A refund above ``service.refund_handoff_above`` (bot/shop.yml) is an agent's call (issue #12)."""
+    from dataclasses import replace
+
+    from actions.handoff import service_settings
+    from bot.handoff import refund_needs_person
+
+    if decision.action.name in ("HANDOFF", "RESHIP_OR_REFUND", "ASK_STILL_WANTS") or not refund_needs_person(
+        decision.refund_amount, service_settings()
+    ):
+        return decision
+    reason = f"这笔退款金额为 {decision.refund_amount} 元，需要人工客服审核确认，我这就为您转接，刚才的情况会一并转过去。"
+    return replace(decision, action=policy.Action.HANDOFF, reason=reason)

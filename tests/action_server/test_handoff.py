@@ -41,3 +41,16 @@ async def test_with_an_agent_online_the_shopper_hears_the_queue_position(rt, dom
     now = console.now()  # NOW is 20:00 in Shanghai: within service hours
     assert "前面还有 1 位" in said and "6 分钟" in said
     assert console.state("conv-q").queued_at == now
+
+
+def test_a_refund_above_the_bots_authority_goes_to_a_person() -> None:
+    from decimal import Decimal
+
+    from actions.service import within_authority
+    from bot import policy
+
+    small = policy.Decision(policy.Action.APPROVE_REFUND, "R5", "退款 99 元", refund_amount=Decimal("99"))
+    large = policy.Decision(policy.Action.APPROVE_REFUND, "R5", "退款 899 元", refund_amount=Decimal("899"))
+    assert within_authority(small) is small
+    moved = within_authority(large)
+    assert moved.action == policy.Action.HANDOFF and "人工" in moved.reason and moved.refund_amount == Decimal("899")

@@ -14,7 +14,6 @@ import os
 import subprocess
 import sys
 import uuid
-from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
