@@ -27,7 +27,7 @@ SENDERS = {"user": "顾客", "bot": "助手", "agent": "客服", "note": "内部
 
 def _local(moment: Any) -> str:
     """A naive-UTC datetime or an epoch float as Shanghai time."""
-    if isinstance(moment, (int, float)):
+    if isinstance(moment, int | float):
         moment = datetime.fromtimestamp(moment, tz=timezone.utc)
     elif isinstance(moment, datetime) and moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
