@@ -191,6 +191,9 @@ class ConsoleInput(InputChannel):
                 return await handler(request, *args, **kwargs)
             except ApiError as error:
                 return _fail(error.status, error.code, error.message, **error.extra)
+            except Exception:  # logged here; the caller gets no stack trace
+                logger.exception("console: %s failed", handler.__name__)
+                return _fail(500, "server_error", "服务器开小差了，请稍后再试。")
 
         wrapped.__name__ = handler.__name__
         return wrapped
@@ -505,7 +508,7 @@ class ConsoleInput(InputChannel):
         except KeyError:
             raise ApiError(404, "not_found", "没有这条待办。") from None
         self.hub.publish({"type": "followups"})
-        return _json({"ok": True, "id": done.id})
+        return _json({"ok": True, "id": done.follow_up_id})
 
     async def api_canned(self, request: Request) -> HTTPResponse:
         replies = await self.db(self.console().canned_replies)

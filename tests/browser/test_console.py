@@ -119,7 +119,11 @@ def test_an_agent_takes_over_and_hands_back(pages: Any, shop_server: Any, agent_
     agent.locator("#act-result", has_text="已交回助手").wait_for()
     shopper.locator(".messages .row.system", has_text="智能助手继续").wait_for()
     shopper.locator("form.rating").wait_for(state="visible")
-    shopper.locator("form.rating button.secondary").click()
+    shopper.locator('form.rating button.star[data-score="5"]').click()
+    shopper.locator("form.rating button[type=submit]").click()
+    shopper.locator(".messages .row.system.rating").wait_for()
+    ratings = agent.evaluate("async () => (await fetch('/console/api/ratings')).json()")
+    assert {"agent": "wang", "conversation_id": conversation, "score": 5}.items() <= ratings[0].items()
     _send(shopper, "你好")
     shopper.wait_for_function(
         "n => document.querySelector('#shouhou-widget').shadowRoot.querySelectorAll('.messages .row.bot').length > n",

@@ -170,6 +170,47 @@ def test_urgent_threats_jump_the_queue(bot_server: Bot, agents: List[Agent]) -> 
     assert ids.index(angry) < ids.index(calm) and queue[ids.index(angry)]["urgent"] is True
 
 
+def test_acting_on_the_case_canned_replies_and_promises(bot_server: Bot, agents: List[Agent], sender: str) -> None:
+    agent = agents[2]
+    bot_server.say(sender, "我买的羊毛衫颜色和图片差太多了")
+    bot_server.say(sender, "1001000000000004")
+    bot_server.say(sender, "0004")
+    bot_server.say(sender, "转人工")
+    assert agent.call("POST", f"/console/api/handoffs/{sender}/claim")[0] == 200
+    card = agent.call("GET", f"/console/api/handoffs/{sender}")[1]
+    assert card["order"]["order_id"] == "1001000000000004" and card["order"]["verified"] is True
+    assert card["order"]["items"] and card["case"]["case_id"]
+
+    # compensation: never above the engine's ceiling without a manager
+    status, body = agent.call("POST", f"/console/api/handoffs/{sender}/offer", {"amount": "500"})
+    assert status == 403 and body["error"] == "above_ceiling"
+    ceiling = body["ceiling"]
+    assert agent.call("POST", f"/console/api/handoffs/{sender}/offer", {"amount": ceiling})[0] == 201
+    # a refund: once per case and amount, recorded with the agent's name
+    status, first = agent.call("POST", f"/console/api/handoffs/{sender}/refund", {"amount": "12"})
+    status_again, again = agent.call("POST", f"/console/api/handoffs/{sender}/refund", {"amount": "12"})
+    assert (status, first["created"], status_again, again["created"]) == (201, True, 200, False)
+    assert first["refund_id"] == again["refund_id"]
+    assert agent.call("POST", f"/console/api/handoffs/{sender}/refund", {"amount": "99999"})[0] == 422
+    card = agent.call("GET", f"/console/api/handoffs/{sender}")[1]
+    assert [r["amount"] for r in card["refunds"]] == ["12.00"]
+    assert any("agent2 批准退款 12.00 元" in line["text"] for line in card["transcript"])
+
+    # canned replies by short code, and a promise that shows among the follow-ups
+    assert agent.call("POST", "/console/api/canned", {"code": "/退货地址", "text": "退货请寄：杭州仓 小禾售后"})[0] == 201
+    status, sent = agent.call("POST", f"/console/api/handoffs/{sender}/messages", {"text": "/退货地址"})
+    assert status == 201 and sent["text"] == "退货请寄：杭州仓 小禾售后"
+    status, promised = agent.call("POST", f"/console/api/handoffs/{sender}/promise",
+                                  {"text": "明天联系仓库核实色差", "hours": 24})
+    assert status == 201
+    follow_ups = agent.call("GET", "/console/api/followups")[1]
+    mine = next(f for f in follow_ups if f["id"] == promised["id"])
+    assert mine["conversation_id"] == sender and mine["overdue"] is False
+    assert agent.call("POST", f"/console/api/followups/{promised['id']}/done")[0] == 200
+    assert all(f["id"] != promised["id"] for f in agent.call("GET", "/console/api/followups")[1])
+    assert agent.call("POST", f"/console/api/handoffs/{sender}/release")[0] == 200
+
+
 def test_login_attempts_are_rate_limited(bot_server: Bot, agents: List[Agent]) -> None:
     """Last in this file: it locks this address out of logging in for five minutes."""
     guesser = Agent(bot_server.base)
