@@ -113,10 +113,13 @@ class Gate:
     async def _run_handoff(processor: Any, message: Any, tracker: Any) -> None:
         from rasa.core.actions.action import action_for_name_or_text
         from rasa.core.policies.policy import PolicyPrediction
+        from rasa.shared.core.events import ActiveLoop
 
         action = action_for_name_or_text(HANDOFF_ACTION, processor.domain, processor.action_endpoint)
         prediction = PolicyPrediction.for_action_name(processor.domain, HANDOFF_ACTION)
         await processor._run_action(action, tracker, message.output_channel, processor.nlg, prediction)
+        if tracker.active_loop_name:  # a form (asking for the order) does not resume under the agent
+            tracker.update(ActiveLoop(None))
 
 
 async def resume(agent: Any, conversation_id: str) -> None:

@@ -149,3 +149,13 @@ def test_service_settings_come_from_shop_yml() -> None:
     service = h.load_service()
     assert service.refund_handoff_above == Decimal("300") and service.timezone == "Asia/Shanghai"
     assert h.refund_needs_person("300.01", service) and not h.refund_needs_person(300, service)
+
+
+@pytest.mark.parametrize("text", ["有人吗？？", "客服在吗", "哈囉 有人嗎", "你是机器人吗", "退货单号 SF1234567890123"])
+def test_greetings_and_numbers_are_not_a_request_for_a_person(text: str) -> None:
+    assert h.trigger_for(text) is None
+
+
+def test_traditional_script_triggers_too() -> None:
+    assert h.trigger_for("幫我轉人工") == h.Trigger("顾客要求人工")
+    assert h.trigger_for("我要去消基會申訴").urgent
