@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import PurePath
 from typing import Any, Dict, Iterable, List, Optional
+from zoneinfo import ZoneInfo
 
 from bot.store.console import ConsoleMessage, ConsoleRepository, HandoffState
 from bot.store.repository import OrderRepository
@@ -18,6 +19,10 @@ from bot.store.repository import OrderRepository
 
 def _epoch(moment: datetime) -> float:
     return moment.replace(tzinfo=timezone.utc).timestamp()
+
+
+def _shanghai(moment: datetime) -> str:
+    return moment.replace(tzinfo=timezone.utc).astimezone(ZoneInfo("Asia/Shanghai")).strftime("%m-%d %H:%M")
 
 
 def _money(value: Any) -> Optional[str]:
@@ -112,7 +117,8 @@ def build(
     lines = transcript(events, console.messages(conversation))
     card.setdefault("photos", [line["photo"] for line in lines if line.get("photo")])
     card["promises"] = [
-        {"id": f.id, "promise": f.promise, "due_at": f.due_at.isoformat(timespec="minutes"), "overdue": f.due_at < now}
+        {"id": f.id, "promise": f.promise, "due_at": f.due_at.isoformat(timespec="minutes") + "Z",
+         "due_local": _shanghai(f.due_at), "overdue": f.due_at < now}
         for f in console.open_follow_ups(conversation)
     ]
     card["transcript"] = lines

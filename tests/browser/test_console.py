@@ -52,6 +52,14 @@ def _rows(page: Any, kind: str) -> Any:
     return page.locator(f".messages .row.{kind}")
 
 
+def _wait_for_bot(page: Any, before: int) -> None:
+    page.wait_for_function(
+        """n => { const root = document.querySelector('#shouhou-widget').shadowRoot;
+                  return root.querySelectorAll('.messages .row.bot').length > n && root.querySelector('.typing').hidden; }""",
+        arg=before,
+    )
+
+
 def _send(page: Any, text: str) -> None:
     page.locator(".composer .text").fill(text)
     page.keyboard.press("Enter")
@@ -65,8 +73,14 @@ def test_an_agent_takes_over_and_hands_back(pages: Any, shop_server: Any, agent_
     shopper.goto(base + "/widget/demo")
     shopper.locator(".launcher").click()
     shopper.locator(".status.online").wait_for()
+    for text, expected in [("我买的羊毛衫颜色和图片差太多了", "订单"), ("1001000000000004", "四位"), ("0004", "照片")]:
+        before = _rows(shopper, "bot").count()
+        _send(shopper, text)
+        _wait_for_bot(shopper, before)
+        assert expected in _rows(shopper, "bot").last.inner_text()
+    before = _rows(shopper, "bot").count()
     _send(shopper, "我不想跟机器人聊了，帮我找个真人客服")
-    _rows(shopper, "bot").first.wait_for()
+    _wait_for_bot(shopper, before)
     told = _rows(shopper, "bot").last.inner_text()
     assert "马上" not in told and ("留言" in told or "预计等待" in told)
     conversation = shopper.evaluate("ShouhouWidget.instance.conversationId")
@@ -89,6 +103,8 @@ def test_an_agent_takes_over_and_hands_back(pages: Any, shop_server: Any, agent_
     assert "接待中" in agent.locator("#state").inner_text()
     assert "顾客要求人工" in agent.locator(".card .reason").inner_text()
     assert "帮我找个真人客服" in agent.locator("#transcript").inner_text()
+    card = agent.locator("#card").inner_text()
+    assert "1001000000000004" in card and "已核对身份" in card and "羊毛衫" in card  # the shopper never repeats
     shopper.locator(".messages .row.system", has_text="小王 已接入").wait_for()
 
     # replies: the shopper sees it live, from a person with a name
@@ -125,10 +141,7 @@ def test_an_agent_takes_over_and_hands_back(pages: Any, shop_server: Any, agent_
     ratings = agent.evaluate("async () => (await fetch('/console/api/ratings')).json()")
     assert {"agent": "wang", "conversation_id": conversation, "score": 5}.items() <= ratings[0].items()
     _send(shopper, "你好")
-    shopper.wait_for_function(
-        "n => document.querySelector('#shouhou-widget').shadowRoot.querySelectorAll('.messages .row.bot').length > n",
-        arg=bot_rows,
-    )
+    _wait_for_bot(shopper, bot_rows)
     assert "先查仓库色差记录" not in shopper.locator(".messages").inner_text()
     answered = _rows(shopper, "bot").last.inner_text()
     assert "1001000000000004" not in answered and "照片" not in answered  # not the backlog

@@ -159,3 +159,24 @@ def test_greetings_and_numbers_are_not_a_request_for_a_person(text: str) -> None
 def test_traditional_script_triggers_too() -> None:
     assert h.trigger_for("幫我轉人工") == h.Trigger("顾客要求人工")
     assert h.trigger_for("我要去消基會申訴").urgent
+
+
+async def test_the_console_returns_an_offline_agents_chats_to_the_queue(session_factory: sessionmaker) -> None:
+    from bot.console.channel import ConsoleInput
+
+    now = [NOW]
+    console = ConsoleRepository(session_factory, clock=lambda: now[0])
+    channel = ConsoleInput(console=console, service=h.ServiceSettings(agent_offline_seconds=90))
+    events: list = []
+    channel.hub.publish = events.append  # what the open consoles would be told
+    console.add_user("bob", "agent", "x")
+    console.heartbeat("bob")
+    console.request("c9", "顾客要求人工")
+    console.claim("c9", "bob")
+    now[0] += timedelta(seconds=60)
+    assert await channel.requeue_offline() == [] and console.state("c9").state == h.CLAIMED
+    now[0] += timedelta(seconds=60)
+    moved = await channel.requeue_offline()
+    assert [s.conversation_id for s in moved] == ["c9"] and console.state("c9").state == h.QUEUED
+    assert {"type": "queue"} in events
+    assert console.messages("c9")[-1].kind == "system"
