@@ -125,6 +125,9 @@ def test_rest_conversation_handed_to_a_person_and_back(bot_server: Bot, agents: 
     assert second.call("POST", f"/console/api/handoffs/{sender}/messages", {"text": "插话"})[0] == 409
 
     assert bot_server.say(sender, "我的订单是1001000000000004，毛衣颜色不对") == []  # the bot says nothing
+    assert bot_server.say(sender, "/restart") == []  # and a restart does not wake it (Rasa's own pause would)
+    assert first.call("GET", f"/console/api/handoffs/{sender}")[1]["state"] == "claimed"
+    assert first.call("POST", f"/console/api/handoffs/{sender}/typing", {"on": True})[0] == 200
     status, sent = first.call("POST", f"/console/api/handoffs/{sender}/messages", {"text": "您好，我来帮您看看。"})
     assert status == 201 and sent["delivered_live"] is False  # REST: kept in the transcript
     assert first.call("POST", f"/console/api/handoffs/{sender}/notes", {"text": "内部：先查色差记录"})[0] == 201
