@@ -22,8 +22,8 @@ from bot.policy import Action
 CLOSING = {Action.REFUND_NOW, Action.APPROVE_REFUND}
 # decisions that pay at once; other granted amounts wait for the return to reach the warehouse
 PAID_NOW = {Action.REFUND_NOW, Action.APPROVE_REFUND}
-# decisions whose amount is only on offer until the shopper chooses
-NOT_YET_GRANTED = {Action.RESHIP_OR_REFUND, Action.ASK_STILL_WANTS}
+# decisions whose amount is only on offer until the shopper chooses, or a person decides
+NOT_YET_GRANTED = {Action.RESHIP_OR_REFUND, Action.ASK_STILL_WANTS, Action.HANDOFF}
 # which kind of promise each promising decision makes (R14); the runner words it from the kind
 PROMISE_KINDS = {
     Action.ASK_EVIDENCE: "photo_reminder",

@@ -1,23 +1,42 @@
-"""Handing over to a human (R15), and asking to rephrase when the NLU is unsure."""
+"""Handing over to a human (R15), and asking to rephrase when the NLU is unsure.
+
+The decisions live in ``bot.handoff`` (triggers, states, what the shopper is told) and the
+state in the database (``bot.store.console``); this is the adapter to Rasa. The Rasa server's
+gate (``bot.console.gate``) runs this action at once when a trigger fires, and keeps the bot
+silent while the conversation is queued or claimed.
+"""
 
 from __future__ import annotations
 
-from typing import List, Text
+from datetime import timedelta
+from functools import lru_cache
+from typing import Any, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import runtime
-from actions.replies import pick, say
-from bot.handoff import summarize
+from actions.replies import say
+from bot import handoff as h
+from bot.store.console import ConsoleRepository
 
-FALLBACKS_BEFORE_HUMAN = 2
+FALLBACKS_BEFORE_HUMAN = h.FALLBACKS_BEFORE_HUMAN
+
+
+@lru_cache(maxsize=4)
+def _console(repo: Any) -> ConsoleRepository:
+    return ConsoleRepository(repo.session_factory, clock=runtime.get().clock)
+
+
+@lru_cache(maxsize=1)
+def service_settings() -> h.ServiceSettings:
+    return h.load_service()
 
 
 class ActionHandoff(Action):
-    """Record the handoff with a summary of the whole conversation, then tell the shopper."""
+    """Queue the conversation for a person with a summary of it, and tell the shopper the truth."""
 
     def name(self) -> Text:
         return "action_handoff"
@@ -25,16 +44,36 @@ class ActionHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        summary = summarize(tracker.events, tracker.current_slot_values())
+        rt = runtime.get()
+        console = _console(rt.repo)
+        slots = tracker.current_slot_values()
+        summary = h.summarize(tracker.events, slots)
+        latest = tracker.latest_message or {}
+        trigger = h.trigger_for(
+            latest.get("text") or "", (latest.get("intent") or {}).get("name"), h.fallbacks_in_a_row(tracker.events)
+        )
+        reason = trigger.reason if trigger and not slots.get("order_locked") else summary.reason
         case_id = tracker.get_slot("case_id")
-        runtime.get().repo.record_handoff(
+        handoff_id = rt.repo.record_handoff(
             conversation_id=tracker.sender_id,
             case_id=int(case_id) if case_id else None,
-            reason=summary.reason,
+            reason=reason,
             summary=summary.text,
         )
-        say(dispatcher, tracker, pick(_HANDOFF))
-        return [SlotSet("handed_off", True), SlotSet("awaiting", None)]
+        state = console.request(
+            tracker.sender_id,
+            reason,
+            urgent=bool(trigger and trigger.urgent),
+            channel=tracker.get_latest_input_channel() or "",
+            case_id=int(case_id) if case_id else None,
+            handoff_id=handoff_id,
+        )
+        service = service_settings()
+        now = console.now()
+        online = console.agents_online(now - timedelta(seconds=service.agent_offline_seconds))
+        position = console.position(tracker.sender_id) if state.state == h.QUEUED else 1
+        say(dispatcher, tracker, h.handoff_message(now, service, online, position, trigger))
+        return [SlotSet("handed_off", True), SlotSet("awaiting", None), ConversationPaused()]
 
 
 class ActionRephrase(Action):
@@ -46,27 +85,8 @@ class ActionRephrase(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        if _fallbacks_in_a_row(tracker) >= FALLBACKS_BEFORE_HUMAN:
+        if h.fallbacks_in_a_row(tracker.events) >= FALLBACKS_BEFORE_HUMAN:
             dispatcher.utter_message(response="utter_offer_human")
         else:
             dispatcher.utter_message(response="utter_ask_rephrase")
         return []
-
-
-def _fallbacks_in_a_row(tracker: Tracker) -> int:
-    """How many of the shopper's latest messages in a row the NLU could not place."""
-    count = 0
-    for event in reversed(tracker.events):
-        if event.get("event") != "user":
-            continue
-        if (event.get("parse_data", {}).get("intent") or {}).get("name") != "nlu_fallback":
-            break
-        count += 1
-    return count
-
-
-_HANDOFF = (
-    "好的，正在为您转接人工客服，我们刚才聊的内容会一并转过去，您不用再重复说明。请稍等片刻～",
-    "明白，这就帮您转人工。客服同事能看到完整的对话记录，接入后会直接接着处理，请稍候。",
-    "已为您安排人工客服，之前的情况我已经整理好交给同事了，马上会有人来跟进，辛苦您稍等一下。",
-)

@@ -70,6 +70,7 @@ def answer_with(dispatcher: CollectingDispatcher, tracker: Tracker, order: Order
                 decision: "policy.Decision", evidence: bool = False,
                 extra_buttons: Sequence[tuple] = ()) -> List[EventType]:
     """Store the decision (one transaction, once), say it with its reason, set up the next question."""
+    decision = within_authority(decision)
     repo = runtime.get().repo
     try:
         recorded = repo.record_decision(cases.change_for(tracker, order, request, decision, evidence=evidence))
@@ -311,3 +312,16 @@ _REFUND_CHECK = (
     "这笔退款需要同事再核对一下金额，我已经把情况转给人工客服，您不用重复说明。",
     "这笔订单的退款金额需要人工确认，我这就转给售后同事处理，之前聊的内容会一并带过去。",
 )
+
+
+def within_authority(decision: "policy.Decision") -> "policy.Decision":
+    """A refund above ``service.refund_handoff_above`` (bot/shop.yml) is an agent's call (issue #12)."""
+    from actions.handoff import service_settings
+    from bot.handoff import refund_needs_person
+
+    if decision.action.name in ("HANDOFF", "RESHIP_OR_REFUND", "ASK_STILL_WANTS") or not refund_needs_person(
+        decision.refund_amount, service_settings()
+    ):
+        return decision
+    reason = f"这笔退款金额为 {decision.refund_amount} 元，需要人工客服审核确认，我这就为您转接，刚才的情况会一并转过去。"
+    return replace(decision, action=policy.Action.HANDOFF, reason=reason)

@@ -5,6 +5,9 @@
     python -m bot db reset-demo         wipe the demo shop's orders and cases, seed again
     python -m bot cases --order ID      that order's after-sales cases as a JSON list
     python -m bot followups [--all]     promises due and overdue (R14); --all: not yet due too
+    python -m bot users add NAME --role agent|trainer|manager [--display-name 小王]
+                                        a console account; the password is read from standard
+                                        input (without echo at a terminal; piped: its first line)
 
 The database is DATABASE_URL, else the embedded ``var/shop.db`` (``--database-url``
 overrides both). Exit codes: 0 done, 1 the database said no, 2 bad usage.
@@ -45,7 +48,7 @@ def _order_id(text: str) -> str:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="售后助手：the shop's data.")
     parser.add_argument("--database-url", help="SQLAlchemy URL (default: DATABASE_URL, else var/shop.db)")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{db,cases,followups}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{db,cases,followups,users}")
     db = sub.add_parser("db", help="database schema and demo data")
     db.add_argument("action", choices=["upgrade", "seed", "reset-demo"])
     db.add_argument("--force", action="store_true", help="reset-demo even if non-demo orders are present")
@@ -53,7 +56,45 @@ def _parser() -> argparse.ArgumentParser:
     cases.add_argument("--order", required=True, type=_order_id, help="the order number")
     follow = sub.add_parser("followups", help="promises due and overdue (R14)")
     follow.add_argument("--all", action="store_true", help="also the promises not due yet")
+    users = sub.add_parser("users", help="agent console accounts")
+    users.add_argument("action", choices=["add"])
+    users.add_argument("name", type=_username)
+    users.add_argument("--role", required=True, choices=["agent", "trainer", "manager"])
+    users.add_argument("--display-name", default="", help="the name shoppers see (default: NAME)")
     return parser
+
+
+def _username(text: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9_.\-\u4e00-\u9fff]{2,40}", text):
+        raise argparse.ArgumentTypeError(f"not a usable account name: {text!r} (2-40 letters, digits, _ . -)")
+    return text
+
+
+def _read_password() -> str:
+    """At a terminal: asked twice, not echoed. Piped (scripts, tests): the first line of stdin."""
+    import getpass
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            raise UsageError("the two passwords differ")
+        return password
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _users(engine: Engine, args: argparse.Namespace) -> str:
+    from bot.console.auth import hash_password
+    from bot.store.console import ConsoleRepository
+
+    upgrade_to_head(engine)
+    try:
+        hashed = hash_password(_read_password())
+    except ValueError as error:
+        raise UsageError(str(error)) from error
+    repo = ConsoleRepository(session_factory(engine))
+    existed = repo.user(args.name) is not None
+    repo.add_user(args.name, args.role, hashed, args.display_name or args.name)
+    return f"{'Updated' if existed else 'Added'} console account {args.name} ({args.role})."
 
 
 def _where(engine: Engine) -> str:
@@ -131,6 +172,8 @@ def _run(engine: Engine, args: argparse.Namespace) -> str:
         return _db(engine, args.action, args.force)
     if args.command == "followups":
         return _followups(engine, args.all)
+    if args.command == "users":
+        return _users(engine, args)
     return _cases(engine, args.order)
 
 

@@ -142,6 +142,7 @@
           self.submit();
         }
       },
+      oninput: function () { self.typingUp(self.input.value.trim() !== ""); },
     });
     this.fileInput = h("input", {
       type: "file", accept: "image/jpeg,image/png,image/webp", hidden: true, className: "file",
@@ -277,12 +278,33 @@
   Widget.prototype.accept = function (entry) {
     if (entry.seq <= this.lastSeq) return;
     this.lastSeq = entry.seq;
+    if (entry.message && entry.message.type === "rating_request") {
+      if (Date.now() / 1000 - entry.at < 600) this.openRating(); // asked at the end of a human conversation
+      return;
+    }
     this.render(entry);
   };
 
   Widget.prototype.setStatus = function (text, state) {
     this.status.textContent = text;
     this.status.className = "status " + (state || "");
+  };
+
+  /* Tell the server the shopper is typing (an agent who has the conversation sees it): at most
+     every 2 s while typing, and "stopped" after 4 s without a key or when the message is sent. */
+  Widget.prototype.typingUp = function (on) {
+    var self = this;
+    if (!this.socket || !this.ready) return;
+    clearTimeout(this.typingIdle);
+    var now = Date.now();
+    if (on && now - (this.typingSent || 0) > 2000) {
+      this.typingSent = now;
+      this.socket.emit("typing", { on: true });
+    } else if (!on && this.typingSent) {
+      this.typingSent = 0;
+      this.socket.emit("typing", { on: false });
+    }
+    if (on) this.typingIdle = setTimeout(function () { self.typingUp(false); }, 4000);
   };
 
   Widget.prototype.setTyping = function (on) {
@@ -299,6 +321,7 @@
 
   Widget.prototype.submit = function () {
     var text = this.input.value.trim();
+    this.typingUp(false);
     if (!text) return;
     if (text.length > 1000) return this.showError("消息太长了，请控制在 1000 字以内。");
     this.input.value = "";

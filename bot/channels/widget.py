@@ -143,6 +143,10 @@ class WidgetInput(InputChannel):
         self._make_repository = repository or _default_repository
         self._repository: Any = None
         self._tasks: Set[asyncio.Task] = set()
+        # Set by the agent console (bot/console): whether a person has the conversation (then no
+        # bot typing indicator), and where the shopper's typing goes.
+        self.in_human_hands: Optional[Callable[[str], Awaitable[bool]]] = None
+        self.on_shopper_typing: Optional[Callable[[str, bool], None]] = None
 
     def url_prefix(self) -> str:
         return "/widget"
@@ -187,14 +191,31 @@ class WidgetInput(InputChannel):
         if self.sio is not None:
             await self.sio.emit("typing", {"on": on}, room=conversation)
 
+    async def agent_typing(self, conversation: str, on: bool) -> None:
+        """An agent is (or stopped) typing in the console: the only typing shown during a handoff."""
+        await self._typing(conversation_id(conversation), bool(on))
+
+    async def _bot_may_answer(self, conversation: str) -> bool:
+        if self.in_human_hands is None:
+            return True
+        try:
+            return not await self.in_human_hands(conversation)
+        except Exception:  # the database is down: the gate will say so; show no false typing
+            logger.warning("widget: handoff state of %s unknown", conversation, exc_info=True)
+            return False
+
     def _spawn(self, coroutine: Awaitable[None]) -> None:
         task = asyncio.ensure_future(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     async def process(self, conversation: str, text: str, on_new_message: Handler, metadata: Dict) -> None:
-        """Hand one shopper message to Rasa; replies arrive through WidgetOutput."""
-        await self._typing(conversation, True)
+        """Hand one shopper message to Rasa; replies arrive through WidgetOutput.
+
+        The typing dots show only when the bot will answer: not while a person has the conversation.
+        """
+        if await self._bot_may_answer(conversation):
+            await self._typing(conversation, True)
         try:
             message = UserMessage(
                 text, WidgetOutput(self), conversation, input_channel=self.name(), metadata=metadata
@@ -282,6 +303,12 @@ class WidgetInput(InputChannel):
         @sio.on("user_message")
         async def user_message(sid: str, data: Any = None) -> Dict[str, Any]:
             return await self.user_message(sid, data, on_new_message)
+
+        @sio.on("typing")
+        async def typing(sid: str, data: Any = None) -> None:
+            conversation = (await self.sio.get_session(sid)).get("conversation_id")
+            if conversation and self.on_shopper_typing is not None:
+                self.on_shopper_typing(conversation, bool(isinstance(data, dict) and data.get("on") is True))
 
     # ---- photos, ratings, history ------------------------------------------------------------
 

@@ -234,3 +234,80 @@ class RatingRow(Base):
     score = Column(Integer, nullable=False)
     comment = Column(Text, nullable=False, default="")
     created_at = Column(DateTime, nullable=False)
+
+
+# ---- the agent console (issue #12): handoff state, agents, transcript, canned replies ----------
+
+
+class HandoffStateRow(Base):
+    """Where a conversation stands: bot, queued, claimed or closed (``bot.handoff.TRANSITIONS``).
+
+    One row per conversation, changed only by ``ConsoleRepository.transition``, which checks
+    the move inside the transaction with a conditional UPDATE (so two claims: one wins).
+    """
+
+    __tablename__ = "handoff_states"
+    __table_args__ = (CheckConstraint("state IN ('bot', 'queued', 'claimed', 'closed')", name="state"),)
+    conversation_id = Column(CONVERSATION, primary_key=True)
+    state = Column(String(10), nullable=False, default="bot")
+    channel = Column(String(20), nullable=False, default="")
+    reason = Column(String(64), nullable=False, default="")
+    urgent = Column(Boolean, nullable=False, default=False)
+    case_id = Column(Integer, _case_fk("SET NULL"))
+    handoff_id = Column(Integer, ForeignKey("handoffs.id", ondelete="SET NULL"))
+    agent = Column(String(40))
+    last_agent = Column(String(40))
+    queued_at = Column(DateTime)
+    claimed_at = Column(DateTime)
+    released_at = Column(DateTime)
+    message_left_at = Column(DateTime)
+    updated_at = Column(DateTime, nullable=False)
+
+
+class ConsoleUserRow(Base):
+    """A console account; the password only as an argon2 hash."""
+
+    __tablename__ = "console_users"
+    __table_args__ = (CheckConstraint("role IN ('agent', 'trainer', 'manager')", name="role"),)
+    username = Column(String(40), primary_key=True)
+    display_name = Column(String(40), nullable=False)
+    role = Column(String(10), nullable=False)
+    password_hash = Column(String(200), nullable=False)
+    created_at = Column(DateTime, nullable=False)
+    last_seen_at = Column(DateTime, index=True)
+
+
+class ConsoleSessionRow(Base):
+    """A logged-in browser: the cookie's SHA-256 (never the cookie), its CSRF token, its expiry."""
+
+    __tablename__ = "console_sessions"
+    token_hash = Column(String(64), primary_key=True)
+    username = Column(String(40), ForeignKey("console_users.username", ondelete="CASCADE"), nullable=False)
+    csrf_token = Column(String(64), nullable=False)
+    created_at = Column(DateTime, nullable=False)
+    expires_at = Column(DateTime, nullable=False, index=True)
+
+
+class ConsoleMessageRow(Base):
+    """What the human phase adds to a transcript: agent replies, internal notes, system notes."""
+
+    __tablename__ = "console_messages"
+    __table_args__ = (CheckConstraint("kind IN ('agent', 'note', 'system', 'user')", name="kind"),)
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(CONVERSATION, nullable=False, index=True)
+    kind = Column(String(10), nullable=False)
+    author = Column(String(40), nullable=False, default="")
+    text = Column(Text, nullable=False)
+    at = Column(DateTime, nullable=False)
+
+
+class CannedReplyRow(Base):
+    """A saved answer an agent inserts by its short code (``/退货地址``)."""
+
+    __tablename__ = "canned_replies"
+    __table_args__ = (UniqueConstraint("code", name="uq_canned_replies_code"),)
+    id = Column(Integer, primary_key=True)
+    code = Column(String(40), nullable=False)
+    text = Column(Text, nullable=False)
+    updated_by = Column(String(40), nullable=False, default="")
+    updated_at = Column(DateTime, nullable=False)

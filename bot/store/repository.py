@@ -681,3 +681,10 @@ class OrderRepository:
             created_at=self._now(),
         )
         return self._add(row).id
+
+    # ---- shared with the console's storage (bot/store/console.py) ---------------------
+
+    @property
+    def session_factory(self) -> sessionmaker:
+        """The sessions this repository uses, so ``ConsoleRepository`` works on the same database."""
+        return self._sessions

@@ -36,6 +36,7 @@ SHOP = yaml.safe_load((ROOT / "bot" / "shop.yml").read_text(encoding="utf-8"))
 TABLES = {
     "customers", "orders", "order_items", "shipments", "tracking_events", "after_sales_cases", "evidence",
     "compensation_offers", "refunds", "follow_ups", "handoffs", "ratings",
+    "handoff_states", "console_users", "console_sessions", "console_messages", "canned_replies",
 }  # fmt: skip
 D = timedelta(days=1)
 NS, LP, IT, DL = ShipState.NOT_SHIPPED, ShipState.LABEL_PRINTED, ShipState.IN_TRANSIT, ShipState.DELIVERED
