@@ -133,10 +133,12 @@ def test_a_photo_is_uploaded_shown_and_stored_as_evidence(shop, shop_server):
     evidence = shop_server.rows(
         "SELECT case_id, content_type, size FROM evidence WHERE conversation_id = ?", shop.conversation_id
     )
+    # the colour case of order …0004: opened here, or continued here from an earlier chat (R15)
     cases = shop_server.rows(
-        "SELECT id FROM after_sales_cases WHERE conversation_id = ?", shop.conversation_id
+        "SELECT id FROM after_sales_cases WHERE order_id = ? AND kind = 'color_mismatch' AND closed_at IS NULL",
+        "1001000000000004",
     )
-    assert cases and evidence == [(cases[-1][0], "image/png", len(png))], "filed with the colour case"
+    assert len(cases) == 1 and evidence == [(cases[0][0], "image/png", len(png))], "filed with the colour case"
     assert shop.rows("bot").last.locator(".chip:enabled").count() > 0, (
         "with the photo, the shop offers remedies"
     )
