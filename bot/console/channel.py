@@ -28,8 +28,9 @@ from bot.channels.protocol import CONVERSATION_ID
 from bot.channels.widget import widget_channel
 from bot.console import auth, card, gate, pages
 from bot.console.hub import Hub
+from bot.domain import Grant
 from bot.store.console import ConsoleRepository, HandoffState
-from bot.store.repository import OrderRepository
+from bot.store.repository import OrderRepository, RefundLimitExceeded
 
 logger = logging.getLogger(__name__)
 
@@ -431,17 +432,15 @@ class ConsoleInput(InputChannel):
         amount = _amount(_body(request))
         case_id = await self._case_id(state)
         orders = self.orders()
-        case = await self.db(orders.get_case, case_id)
-        order = await self.db(orders.get_order, case.order_id) if case else None
-        if order is None:
+        if await self.db(orders.get_case, case_id) is None:
             raise ApiError(409, "no_case", "售后单或订单不存在。")
-        paid = sum((i.price * i.quantity for i in order.items), Decimal("0")) + (order.shipping_fee or 0)
-        if amount > paid:
-            raise ApiError(422, "above_paid", f"退款不能超过订单实付 {paid:.2f} 元。", paid=f"{paid:.2f}")
-        refund_id, created = await self.db(orders.create_refund, case_id, amount, f"console:{case_id}:{amount}")
+        grant = Grant(amount, f"console:{case_id}:{amount}", actor=me.display_name)
+        try:  # the shop's one refund path: once per key, never beyond what the order paid in all
+            recorded = await self.db(orders.grant_on_case, case_id, grant, {"refund_approved_by": me.display_name})
+        except RefundLimitExceeded:
+            raise ApiError(422, "above_paid", "这笔退款加上已退金额会超过订单实付金额，请核对。") from None
+        refund_id, created = recorded.refund.refund_id, recorded.refund_created
         if created:
-            await self.db(orders.update_case, case_id, refund_amount=amount, status="refund_approved",
-                          detail={"refund_approved_by": me.display_name})
             await self._system(conversation_id, f"客服 {me.display_name} 批准退款 {amount} 元（售后单 #{case_id}）。")
         return _json({"ok": True, "refund_id": refund_id, "created": created, "amount": f"{amount}"},
                      status=201 if created else 200)

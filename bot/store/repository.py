@@ -23,6 +23,7 @@ from bot.domain import (
     CaseChange,
     Evidence,
     FollowUp,
+    Grant,
     HandoffRecord,
     Item,
     Offer,
@@ -357,6 +358,19 @@ class OrderRepository:
                 self._promise(session, row, change)
             session.flush()
             return Recorded(_to_case(row), _to_refund(refund) if refund else None, created, False)
+
+    def grant_on_case(self, case_id: int, grant: Grant, detail: Optional[Dict[str, Any]] = None) -> Recorded:
+        """A person's refund on an existing case (open or closed): once per key, never beyond what
+        was paid for the order (``RefundLimitExceeded``), with the case noted, in one transaction."""
+        with self._sessions.begin() as session:
+            row = _get(session, m.CaseRow, int(case_id))
+            change = CaseChange(row.order_id, row.kind, row.rule, row.status, row.conversation_id, grant=grant)
+            refund, created = self._grant(session, row, change)
+            if created:
+                row.refund_amount = _money(Decimal(row.refund_amount or 0) + Decimal(grant.amount))
+                row.detail = {**(row.detail or {}), **(detail or {})}
+            session.flush()
+            return Recorded(_to_case(row), _to_refund(refund), created, not created)
 
     def _repeated_decision(self, session: Session, change: CaseChange) -> Optional[m.CaseRow]:
         """The case an earlier try of this very decision wrote, if any."""

@@ -194,3 +194,15 @@ def test_refunds_never_add_up_to_more_than_was_paid(repo):
         repo.record_decision(CaseChange(order, "compensation", "R9", "closed", "c", grant=Grant(Decimal(60), "b")))
     assert [r.key for r in repo.refunds_for_order(order)] == ["a"]
     assert [c.kind for c in repo.cases_for_order(order)] == ["return"]  # nothing of the refused one
+
+
+def test_an_agents_refund_counts_against_what_the_bot_already_refunded(repo):
+    order = "1001000000000004"  # 259 元
+    bot = repo.record_decision(CaseChange(order, "return", "R6", "closed", "c", grant=Grant(Decimal(200), "r")))
+    agent = Grant(Decimal(50), "console:1:50", actor="小王")
+    kept = repo.grant_on_case(bot.case.case_id, agent, {"refund_approved_by": "小王"})
+    assert kept.refund_created and kept.refund.actor == "小王" and kept.case.refund_amount == Decimal(250)
+    assert not repo.grant_on_case(bot.case.case_id, agent).refund_created  # a double click pays once
+    with pytest.raises(RefundLimitExceeded):
+        repo.grant_on_case(bot.case.case_id, Grant(Decimal(10), "console:1:10", actor="小王"))
+    assert sum(r.amount for r in repo.refunds_for_order(order)) == Decimal(250)
