@@ -65,8 +65,10 @@ def main(argv: List[str] | None = None) -> int:
         texts = [row["text"] for row in csv.DictReader(handle, delimiter="\t")]
     trained = training_keys()
     unseen = [t for t in texts if near_key(t) not in trained]
-    print(f"{len(texts) - len(unseen)} of the {len(texts)} openings are (near copies of) training "
-          "examples and are left out")
+    print(
+        f"{len(texts) - len(unseen)} of the {len(texts)} openings are (near copies of) training "
+        "examples and are left out"
+    )
     texts = unseen
     predicted = asyncio.run(intents(Path(args.model), texts))
     counts = collections.Counter(predicted)

@@ -54,14 +54,23 @@ class Featurizer:
     def __call__(self, text: str) -> Tuple[str, str]:
         if text not in self._cache:
             simple = self._simplify(text[:1000])
-            words = " ".join(self._shape(w).strip().replace(" ", "") for w in self._jieba.lcut(simple) if w.strip())
+            words = " ".join(
+                self._shape(w).strip().replace(" ", "") for w in self._jieba.lcut(simple) if w.strip()
+            )
             self._cache[text] = (self._shape(simple), words)
         return self._cache[text]
 
 
-def fit_predict(train: Sequence[Example], tests: Sequence[Sequence[str]], feats: Featurizer, *,
-                C: float = 100.0, word_weight: float = 0.7, chars: Tuple[int, int] = (1, 3),
-                balanced: bool = False) -> List[List[Tuple[str, float, float]]]:
+def fit_predict(
+    train: Sequence[Example],
+    tests: Sequence[Sequence[str]],
+    feats: Featurizer,
+    *,
+    C: float = 100.0,
+    word_weight: float = 0.7,
+    chars: Tuple[int, int] = (1, 3),
+    balanced: bool = False,
+) -> List[List[Tuple[str, float, float]]]:
     """Fit on ``train``; for each test list, (best intent, its probability, margin to the second)."""
     import numpy as np
     import scipy.sparse as sp
@@ -70,17 +79,30 @@ def fit_predict(train: Sequence[Example], tests: Sequence[Sequence[str]], feats:
 
     prepared = [feats(t) for t, _ in train]
     cv = TfidfVectorizer(analyzer="char", ngram_range=chars, sublinear_tf=True, lowercase=False)
-    wv = TfidfVectorizer(analyzer="word", token_pattern=r"\S+", ngram_range=(1, 2), sublinear_tf=True, lowercase=False)
-    X = sp.hstack([cv.fit_transform([c for c, _ in prepared]), wv.fit_transform([w for _, w in prepared]) * word_weight])
-    clf = LogisticRegression(C=C, max_iter=3000, random_state=0, class_weight="balanced" if balanced else None)
+    wv = TfidfVectorizer(
+        analyzer="word", token_pattern=r"\S+", ngram_range=(1, 2), sublinear_tf=True, lowercase=False
+    )
+    X = sp.hstack(
+        [cv.fit_transform([c for c, _ in prepared]), wv.fit_transform([w for _, w in prepared]) * word_weight]
+    )
+    clf = LogisticRegression(
+        C=C, max_iter=3000, random_state=0, class_weight="balanced" if balanced else None
+    )
     clf.fit(X.tocsr(), [i for _, i in train])
     results = []
     for texts in tests:
         p = [feats(t) for t in texts]
-        Xt = sp.hstack([cv.transform([c for c, _ in p]), wv.transform([w for _, w in p]) * word_weight]).tocsr()
+        Xt = sp.hstack(
+            [cv.transform([c for c, _ in p]), wv.transform([w for _, w in p]) * word_weight]
+        ).tocsr()
         proba = clf.predict_proba(Xt)
         order = np.argsort(-proba, axis=1)
-        results.append([(clf.classes_[o[0]], float(r[o[0]]), float(r[o[0]] - r[o[1]])) for r, o in zip(proba, order)])
+        results.append(
+            [
+                (clf.classes_[o[0]], float(r[o[0]]), float(r[o[0]] - r[o[1]]))
+                for r, o in zip(proba, order, strict=False)
+            ]
+        )
     return results
 
 
@@ -102,12 +124,15 @@ def typo_copies(examples: Sequence[Example], seed: int = 0) -> List[Example]:
         if len(text) < 4:
             continue
         i = rng.randrange(len(text))
-        out.append(((text[:i] + text[i + 1:]) if rng.random() < 0.5 else (text[:i] + text[i] + text[i:]), intent))
+        out.append(
+            ((text[:i] + text[i + 1 :]) if rng.random() < 0.5 else (text[:i] + text[i] + text[i:]), intent)
+        )
     return out
 
 
-def choose_threshold(team: List[Example], real: List[Example], feats: Featurizer, ambiguity: float,
-                     folds: int = 5) -> Tuple[float, List[Tuple[float, float, float, float]]]:
+def choose_threshold(
+    team: List[Example], real: List[Example], feats: Featurizer, ambiguity: float, folds: int = 5
+) -> Tuple[float, List[Tuple[float, float, float, float]]]:
     """Out-of-fold real predictions; the highest threshold whose macro-F1 is within 0.005 of the best.
 
     Macro-F1 alone always prefers answering more; within noise of the best, a higher threshold
@@ -120,13 +145,13 @@ def choose_threshold(team: List[Example], real: List[Example], feats: Featurizer
         held = set(order[k::folds])
         train = team + [e for i, e in enumerate(real) if i not in held]
         idx = sorted(held)
-        for i, p in zip(idx, fit_predict(train, [[real[i][0] for i in idx]], feats)[0]):
+        for i, p in zip(idx, fit_predict(train, [[real[i][0] for i in idx]], feats)[0], strict=False):
             preds[i] = p
     gold = [i for _, i in real]
     rows = []
     for t in [x / 100 for x in range(10, 71, 5)]:
         s = served(preds, t, ambiguity)
-        answered = [(g, p) for g, p in zip(gold, s) if p != "nlu_fallback"]
+        answered = [(g, p) for g, p in zip(gold, s, strict=False) if p != "nlu_fallback"]
         acc = sum(g == p for g, p in answered) / max(1, len(answered))
         rows.append((t, macro_f1(gold, s), len(answered) / len(gold), acc))
     top = max(r[1] for r in rows)
@@ -145,7 +170,10 @@ def main() -> int:
     threshold, ambiguity = float(fb["threshold"]), float(fb.get("ambiguity_threshold", 0.1))
     feats = Featurizer()
     team, real = team_data(), load(ROOT / "data" / "nlu" / "real.yml")
-    real_test, heldout = load(ROOT / "tests" / "nlu" / "real_test.yml"), load(ROOT / "tests" / "nlu" / "heldout.yml")
+    real_test, heldout = (
+        load(ROOT / "tests" / "nlu" / "real_test.yml"),
+        load(ROOT / "tests" / "nlu" / "heldout.yml"),
+    )
     tests = [[t for t, _ in real_test], [t for t, _ in heldout]]
     gold_r, gold_h = [i for _, i in real_test], [i for _, i in heldout]
     contract = {i for _, i in heldout}
@@ -157,11 +185,15 @@ def main() -> int:
         ("+ real, C = 10 (stronger regularisation)", lambda: fit_predict(team + real, tests, feats, C=10.0)),
         ("+ real, char 1-4 grams", lambda: fit_predict(team + real, tests, feats, chars=(1, 4))),
         ("+ real, word block weight 1.0", lambda: fit_predict(team + real, tests, feats, word_weight=1.0)),
-        ("+ real + typo copies (drop/double a char)",
-         lambda: fit_predict(team + real + typo_copies(real), tests, feats)),
+        (
+            "+ real + typo copies (drop/double a char)",
+            lambda: fit_predict(team + real + typo_copies(real), tests, feats),
+        ),
     ]
     print(f"fallback rule: threshold {threshold}, ambiguity {ambiguity}\n")
-    print("| variant | real test macro-F1 | real, contract intents | real answered | held-out macro-F1 | fit |")
+    print(
+        "| variant | real test macro-F1 | real, contract intents | real answered | held-out macro-F1 | fit |"
+    )
     print("| --- | --- | --- | --- | --- | --- |")
     for name, run in variants:
         start = time.perf_counter()
@@ -171,7 +203,9 @@ def main() -> int:
         keep = [k for k, g in enumerate(gold_r) if g in contract]
         mr_c = macro_f1([gold_r[k] for k in keep], [sr[k] for k in keep])
         answered = sum(p != "nlu_fallback" for p in sr) / len(sr)
-        print(f"| {name} | {macro_f1(gold_r, sr):.3f} | {mr_c:.3f} | {answered:.1%} | {macro_f1(gold_h, sh):.3f} | {took:.0f} s |")
+        print(
+            f"| {name} | {macro_f1(gold_r, sr):.3f} | {mr_c:.3f} | {answered:.1%} | {macro_f1(gold_h, sh):.3f} | {took:.0f} s |"
+        )
 
     best, rows = choose_threshold(team, real, feats, ambiguity)
     print("\nFallback threshold on real data (out-of-fold predictions of the real training messages):\n")

@@ -24,13 +24,17 @@ from typing import Dict, List
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "data" / "real" / "messages.tsv"
 TARGETS = {
-    "test": (ROOT / "tests" / "nlu" / "real_test.yml",
-             "# Real customer messages (public JD customer-service logs), the held-out real test set.\n"
-             "# Drawn and frozen before any training example was chosen: never copy these into data/.\n"
-             "# Generated from data/real/messages.tsv by scripts/real_data.py; provenance there.\n"),
-    "train": (ROOT / "data" / "nlu" / "real.yml",
-              "# Real customer messages (public JD customer-service logs), training split.\n"
-              "# Generated from data/real/messages.tsv by scripts/real_data.py; provenance there.\n"),
+    "test": (
+        ROOT / "tests" / "nlu" / "real_test.yml",
+        "# Real customer messages (public JD customer-service logs), the held-out real test set.\n"
+        "# Drawn and frozen before any training example was chosen: never copy these into data/.\n"
+        "# Generated from data/real/messages.tsv by scripts/real_data.py; provenance there.\n",
+    ),
+    "train": (
+        ROOT / "data" / "nlu" / "real.yml",
+        "# Real customer messages (public JD customer-service logs), training split.\n"
+        "# Generated from data/real/messages.tsv by scripts/real_data.py; provenance there.\n",
+    ),
 }
 
 
