@@ -54,8 +54,9 @@ train: $(STAMP) ## train a model now, whatever the fingerprint says
 validate: $(STAMP) ## rasa data validate; fails on any error
 	@$(RASA) data validate --data data --domain domain.yml --config config.yml
 
-eval: model ## NLU quality: held-out set and 5-fold cross-validation, per-intent F1, confusions
+eval: model ## NLU quality: real test set (with coverage curve), held-out set, 5-fold CV, real openings replay
 	@$(PY) scripts/eval_nlu.py --cross-validation
+	@$(PY) scripts/eval_openings.py
 
 web: web/vendor/socket.io.min.js ## the web widget's browser dependencies (npm ci from web/package-lock.json)
 

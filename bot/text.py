@@ -71,9 +71,33 @@ MOBILE_RE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 PHONE_TAIL_RE = re.compile(r"(?<!\d)\d{4}(?!\d)")
 TRACKING_NO_RE = re.compile(r"(?i)(?<![a-z0-9])(?:sf|yt|zto|jdv?|yd|sto|ems|jt|dpk)\d{10,15}(?!\d)")
 
+# Numbers as shoppers paste them: full-width digits (２０２４…), order numbers and phones cut
+# into groups by spaces or dashes (2024 0518 1234 5678, 138-1234-5678), a +86 country code.
+_FULLWIDTH = str.maketrans("０１２３４５６７８９＋", "0123456789+")
+_GROUPED = re.compile(r"(?<![\d.])\d{2,6}(?:[ \u00a0\-–—_·]{1,2}\d{2,6}){1,5}(?![\d.])")
+_COUNTRY_CODE = re.compile(r"(?<![\d+])(?:\+86|0086|86)[ \u00a0\-]?(?=1[3-9]\d{9}(?!\d))")
+
+
+def normalize_numbers(text: str) -> str:
+    """Full-width digits to ASCII; grouped order numbers and mobiles joined; +86 dropped.
+
+    Only digit groups that join into an order number (16 digits) or a mobile number
+    (1[3-9] + 9 digits) are joined, so dates (2024-05-18), amounts and counts stay as typed.
+    """
+    if not text:
+        return text
+    text = text.translate(_FULLWIDTH)
+
+    def join(match: "re.Match[str]") -> str:
+        digits = re.sub(r"\D", "", match.group(0))
+        return digits if ORDER_ID_RE.fullmatch(digits) or MOBILE_RE.fullmatch(digits) else match.group(0)
+
+    return _COUNTRY_CODE.sub("", _GROUPED.sub(join, text))
+
+
 _AMOUNT_RE = re.compile(
     r"(?:(?P<cur>[¥￥])\s*)?"
-    r"(?P<num>\d+(?:\.\d{1,2})?|[" + _CN_DIGITS + r"]+(?:点[" + _CN_DIGITS + r"]+)?)"
+    r"(?P<num>\d+[十百千万](?:[" + _CN_DIGITS + r"]+)?|\d+(?:\.\d{1,2})?|[" + _CN_DIGITS + r"]+(?:点[" + _CN_DIGITS + r"]+)?)"
     r"\s*(?P<unit>" + _UNIT + r")?"
     r"(?P<jiao>[一二三四五六七八九\d][毛角]?(?![\d一二三四五六七八九十百千]))?"
 )
@@ -93,7 +117,8 @@ def _to_number(raw: str) -> Optional[Decimal]:
         return None
 
 
-_NOT_MONEY_AFTER = re.compile(r"\s*(?:遍|声|聲|码|碼|天|号|號|年|月|日|个|個|件|次|小时|小時|分|周|週|斤|公斤|克|寸|cm|CM|米|岁|歲|楼|樓|层|層|单|單|%|％|折|倍|点|點|G|g|kg|KG|ml|ML)")
+_NOT_MONEY_AFTER = re.compile(r"\s*(?:遍|声|聲|码|碼|天|号|號|年|月|日|个|個|件|次|小时|小時|分|周|週|斤|公斤|克|寸|cm|CM|米|岁|歲|楼|樓|层|層|单|單|%|％|折|倍|点|點|G|g|kg|KG|ml|ML|张|張|条|條|双|雙|台|瓶|盒|包|袋|箱|本|支|只|把|套)")
+_JIAO_ONLY = re.compile(r"\s*(?:毛|角)")  # 5毛, 五毛钱: tenths of a 元
 _NOT_MONEY_BEFORE = re.compile(r"(?:尾号|尾號|后四位|後四位|后4位|後4位|号码|號碼|订单|訂單|单号|單號|手机|手機|电话|電話)\D{0,3}$")
 
 
@@ -134,7 +159,11 @@ def _match_value(text: str, match: "re.Match[str]", require_unit: bool) -> Optio
     value = _to_number(num)
     if value is None:
         return None
+    if not has_unit and _JIAO_ONLY.match(text, match.end()):
+        return (value / 10).quantize(Decimal("0.01")).normalize()
     jiao = match.group("jiao")
+    if jiao and re.match(r"\s*(?:块|塊|元|圆|圓)", text[match.end():]):
+        jiao = None  # 10块8块: two amounts, not ten yuan eight jiao
     if jiao and match.group("unit"):
         digit = _to_number(jiao[0])
         if digit is not None:

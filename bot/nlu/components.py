@@ -58,7 +58,8 @@ class ScriptNormalizer(GraphComponent):
         original = original[: self._max_chars]
         simplified = zh.to_simplified(original)
         message.set(SCRIPT, zh.detect_script(original, simplified))
-        message.set(TEXT, simplified)
+        # pasted numbers (２０２４…, 2024 0518 1234 5678, 138-1234-5678, +86) in one shape
+        message.set(TEXT, zh.normalize_numbers(simplified))
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         for message in training_data.training_examples:
