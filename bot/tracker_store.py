@@ -1,0 +1,103 @@
+"""Conversations kept in the shop's own database, so restarting a server forgets nothing.
+
+``ShopTrackerStore`` is Rasa's SQL tracker store (table ``events``, one row per event) on
+the database ``bot.store.db`` chooses: the SQLite file by default, PostgreSQL through
+``DATABASE_URL``. It uses the project's engine (the connection pool, SQLite's WAL and busy
+timeout, PostgreSQL's pre-ping, so a database that comes back is used again without a
+restart). Events are stored with personal numbers masked (``bot.privacy``).
+
+Rasa wraps every tracker store in a ``FailSafeTrackerStore`` that, when the database fails,
+logs an error and quietly keeps the conversation in memory: the shopper is answered, then
+everything said is lost at the next restart, and a later turn reads an older tracker from
+the database. ``bot.resilience`` removes that wrapper: a database failure fails the turn,
+which the shopper is told about (an apology and the offer of a human), and the next turn
+after the database is back continues from what was stored.
+
+Configured in ``endpoints.yml``::
+
+    tracker_store:
+      type: bot.tracker_store.ShopTrackerStore
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from typing import Any, Dict, Optional, Text
+
+from rasa.core.brokers.broker import EventBroker
+from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy.orm import sessionmaker
+
+from bot.privacy import mask_personal
+from bot.store.db import database_url, make_engine
+
+logger = logging.getLogger(__name__)
+
+
+def _masked(value: Any) -> Any:
+    """A JSON value with personal numbers masked in every string (keys stay as they are)."""
+    if isinstance(value, str):
+        return mask_personal(value)
+    if isinstance(value, dict):
+        return {k: _masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    return value
+
+
+class ShopTrackerStore(SQLTrackerStore):
+    """Rasa's SQL tracker store on the project's database and engine (see the module docstring)."""
+
+    def __init__(
+        self,
+        domain: Optional[Domain] = None,
+        host: Optional[Text] = None,
+        event_broker: Optional[EventBroker] = None,
+        url: Optional[Text] = None,
+        **kwargs: Dict[Text, Any],
+    ) -> None:
+        self.engine = make_engine(database_url(url or host))
+        self.sessionmaker = sessionmaker(bind=self.engine)
+        self._schema_lock = threading.Lock()
+        self._schema_ready = False
+        try:
+            self._ensure_schema()
+        except Exception as error:  # the database is down now: tables are made on first use
+            logger.error(
+                "tracker store: database not reachable at start (%s); will retry", type(error).__name__
+            )
+        TrackerStore.__init__(self, domain, event_broker, **kwargs)
+
+    def _ensure_schema(self) -> None:
+        if self._schema_ready:
+            return
+        with self._schema_lock:
+            if not self._schema_ready:
+                self.Base.metadata.create_all(self.engine)
+                self._schema_ready = True
+
+    def session_scope(self) -> Any:
+        self._ensure_schema()
+        return super().session_scope()
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Store the new events with personal numbers masked (one transaction per turn)."""
+        await self.stream_events(tracker)
+        with self.session_scope() as session:
+            for event in self._additional_events(session, tracker):
+                data = _masked(event.as_dict())
+                session.add(
+                    self.SQLEvent(
+                        sender_id=tracker.sender_id,
+                        type_name=event.type_name,
+                        timestamp=data.get("timestamp"),
+                        intent_name=(data.get("parse_data", {}).get("intent") or {}).get("name"),
+                        action_name=data.get("name"),
+                        data=json.dumps(data),
+                    )
+                )
+            session.commit()
