@@ -49,7 +49,15 @@ class Servers:
 
     def _command(self, name: str) -> List[str]:
         if name == "actions":
-            return [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(self.actions_port)]
+            return [
+                str(BIN / "rasa"),
+                "run",
+                "actions",
+                "--actions",
+                "actions",
+                "--port",
+                str(self.actions_port),
+            ]
         return [
             str(BIN / "python"), "-m", "bot.serve", "run", "--model", str(MODEL),
             "--endpoints", str(self.endpoints), "--credentials", str(ROOT / "credentials.yml"),
