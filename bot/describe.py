@@ -60,13 +60,8 @@ def order_card(order: Order) -> Dict[str, Any]:
         "order_id": order.order_id,
         "state": STATE_NAMES.get(order.shipment.state, str(order.shipment.state)),
         "items": [
-            {
-                "name": i.name,
-                "price": float(i.price),
-                "quantity": i.quantity,
-                "color": i.color,
-                "size": i.size,
-            }
+            {"name": i.name, "price": float(i.price), "quantity": i.quantity,
+             "color": i.color, "size": i.size}
             for i in order.items
         ],
         "total": float(order.total),

@@ -139,9 +139,7 @@ def _shared_session(self: Any) -> Any:
             del _SESSIONS[stale]  # sessions of event loops that have ended (tests, restarts)
         session = aiohttp.ClientSession(
             headers=self.headers,
-            auth=aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
-            if auth
-            else None,
+            auth=aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"]) if auth else None,
             timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
             connector=aiohttp.TCPConnector(limit=100, keepalive_timeout=KEEPALIVE_SECONDS),
         )
@@ -156,9 +154,7 @@ class SequentialGraphRunner(DaskGraphRunner):
         super().__init__(*args, **kwargs)
         self._plans: Dict[Tuple[Text, ...], List[Tuple[Text, List[Text]]]] = {}
 
-    def run(
-        self, inputs: Optional[Dict[Text, Any]] = None, targets: Optional[List[Text]] = None
-    ) -> Dict[Text, Any]:
+    def run(self, inputs: Optional[Dict[Text, Any]] = None, targets: Optional[List[Text]] = None) -> Dict[Text, Any]:
         run_targets = list(targets) if targets else list(self._graph_schema.target_names)
         values: Dict[Text, Any] = {}
         for name, value in (inputs or {}).items():
@@ -216,9 +212,7 @@ def install(skip: Optional[str] = None) -> None:
     from rasa.core.actions.action import RemoteAction
     from rasa.utils.endpoints import EndpointConfig
 
-    skipped = {
-        s.strip() for s in (skip if skip is not None else os.environ.get("BOT_SERVING_SKIP", "")).split(",")
-    }
+    skipped = {s.strip() for s in (skip if skip is not None else os.environ.get("BOT_SERVING_SKIP", "")).split(",")}
     if "validator" not in skipped:
         RemoteAction._validate_action_result = _validate_action_result  # type: ignore[assignment]
     if "session" not in skipped:

@@ -93,12 +93,8 @@ def _to_number(raw: str) -> Optional[Decimal]:
         return None
 
 
-_NOT_MONEY_AFTER = re.compile(
-    r"\s*(?:遍|声|聲|码|碼|天|号|號|年|月|日|个|個|件|次|小时|小時|分|周|週|斤|公斤|克|寸|cm|CM|米|岁|歲|楼|樓|层|層|单|單|%|％|折|倍|点|點|G|g|kg|KG|ml|ML)"
-)
-_NOT_MONEY_BEFORE = re.compile(
-    r"(?:尾号|尾號|后四位|後四位|后4位|後4位|号码|號碼|订单|訂單|单号|單號|手机|手機|电话|電話)\D{0,3}$"
-)
+_NOT_MONEY_AFTER = re.compile(r"\s*(?:遍|声|聲|码|碼|天|号|號|年|月|日|个|個|件|次|小时|小時|分|周|週|斤|公斤|克|寸|cm|CM|米|岁|歲|楼|樓|层|層|单|單|%|％|折|倍|点|點|G|g|kg|KG|ml|ML)")
+_NOT_MONEY_BEFORE = re.compile(r"(?:尾号|尾號|后四位|後四位|后4位|後4位|号码|號碼|订单|訂單|单号|單號|手机|手機|电话|電話)\D{0,3}$")
 
 
 def find_amount(text: str, require_unit: bool = False) -> Optional[Tuple[int, int, Decimal]]:

@@ -177,9 +177,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         arrays = {k: v for k, v in self._model.items() if isinstance(v, np.ndarray)}
         meta = {k: v for k, v in self._model.items() if not isinstance(v, np.ndarray)}
         with self._storage.write_to(self._resource) as directory:
-            (directory / "linear_intent.json").write_text(
-                json.dumps(meta, ensure_ascii=False), encoding="utf-8"
-            )
+            (directory / "linear_intent.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
             np.savez(directory / "linear_intent.npz", **arrays)
 
     @classmethod
@@ -249,9 +247,7 @@ class _Scorer:
                 lowercase=False,
             ).build_analyzer()
             vocabulary = block["vocabulary"]
-            self._blocks.append(
-                (analyze, vocabulary, np.asarray(model[f"idf_{name}"]), offset, block["weight"])
-            )
+            self._blocks.append((analyze, vocabulary, np.asarray(model[f"idf_{name}"]), offset, block["weight"]))
             offset += len(vocabulary)
         self._weights = np.ascontiguousarray(np.asarray(model["coef"], dtype=np.float64).T)
         self._bias = np.asarray(model["intercept"], dtype=np.float64)
@@ -259,9 +255,7 @@ class _Scorer:
 
     def probabilities(self, chars: str, words: str) -> np.ndarray:
         scores = self._bias.copy()
-        for (analyze, vocabulary, idf, offset, weight), text in zip(
-            self._blocks, (chars, words), strict=False
-        ):
+        for (analyze, vocabulary, idf, offset, weight), text in zip(self._blocks, (chars, words), strict=False):
             counts: Dict[int, int] = {}
             for gram in analyze(text):
                 index = vocabulary.get(gram)
@@ -270,9 +264,7 @@ class _Scorer:
             if not counts:
                 continue
             index = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-            values = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))) * idf[
-                index
-            ]
+            values = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))) * idf[index]
             values *= weight / np.sqrt(np.dot(values, values))
             scores += values @ self._weights[index + offset]
         if self._binary:  # two intents: sklearn's one-column logistic model
