@@ -23,10 +23,7 @@ def main() -> None:
     resilience.install()
     from rasa.__main__ import main as rasa_main
 
-    from bot.channels.origins import cors_arguments
-
     sys.argv[0] = "rasa"
-    sys.argv += cors_arguments(sys.argv[1:])
     rasa_main()
 
 

@@ -36,7 +36,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
-from bot.channels.origins import allowed_origins
+from bot.channels.origins import cors_headers, socketio_origins
 from bot.channels.outbox import Entry, Outbox
 from bot.channels.protocol import (
     CLIENT_ID,
@@ -430,7 +430,7 @@ class WidgetInput(InputChannel):
         """Socket.IO server plus the HTTP routes, under ``/widget``."""
         # origins: bot/channels/origins.py (None = this server's own origin only)
         self.sio = AsyncServer(
-            async_mode="sanic", cors_allowed_origins=allowed_origins(), max_http_buffer_size=64 * 1024
+            async_mode="sanic", cors_allowed_origins=socketio_origins(), max_http_buffer_size=64 * 1024
         )
         bp = _Blueprint("widget_webhook")
         bp.ctx.channel = self
@@ -447,6 +447,9 @@ class WidgetInput(InputChannel):
         ]
         for name, method, uri, handler in routes:
             bp.add_route(json_errors(handler), uri, methods=[method], stream=method == "POST", name=name)
+            if method == "POST":
+                bp.add_route(_preflight, uri, methods=["OPTIONS"], name=f"{name}_preflight")
+        bp.on_response(_cors)
         return bp
 
     async def uploaded_photo(self, _: Request, conversation: str, name: str) -> HTTPResponse:
@@ -457,6 +460,23 @@ class WidgetInput(InputChannel):
             raise BadRequest(404, "not_found", "照片不存在。")
         headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=86400"}
         return await response.file(path, mime_type=IMAGE_TYPES[match.group(1)], headers=headers)
+
+
+def _own_origin(request: Request) -> str:
+    return f"{request.scheme}://{request.host}"
+
+
+async def _preflight(request: Request) -> HTTPResponse:
+    """A browser asking before a cross-origin POST: yes only for the allowed origins (origins.py)."""
+    headers = cors_headers(request.headers.get("origin"), _own_origin(request), preflight=True)
+    return response.empty(status=204 if headers else 403, headers=headers)
+
+
+async def _cors(request: Request, reply: HTTPResponse) -> None:
+    """CORS headers for allowed origins; preflights may be answered by Rasa's CORS extension first."""
+    preflight = request.method == "OPTIONS"
+    for key, value in cors_headers(request.headers.get("origin"), _own_origin(request), preflight).items():
+        reply.headers[key] = value
 
 
 async def _health(_: Request) -> HTTPResponse:
