@@ -49,6 +49,13 @@ class RateLimiter:
                 q.append(now)
             return True
 
+    def would_allow(self, key: Optional[str]) -> bool:
+        """Whether one more event for ``key`` is within the limit (nothing counted)."""
+        if not key or self.limit <= 0:
+            return True
+        with self._lock:
+            return len(self._queue(key, self._clock())) < self.limit
+
     def _queue(self, key: str, now: float) -> Deque[float]:
         queue = self._events.get(key)
         if queue is None:
@@ -73,6 +80,7 @@ class Limits:
 
             settings = load_settings().limits
         self.settings = settings
+        self._lock = threading.Lock()
         s = settings
         self.messages_conversation = RateLimiter(s.messages_per_minute_conversation, clock=clock)
         self.messages_client = RateLimiter(s.messages_per_minute_client, clock=clock)
@@ -80,10 +88,17 @@ class Limits:
         self.ratings_client = RateLimiter(s.uploads_per_minute_client, clock=clock)
 
     def message(self, conversation: str, client: Optional[str]) -> bool:
-        """One shopper message; both the conversation's and the address's limits apply."""
-        if not self.messages_client.allow_all([f"client:{client}" if client else None]):
-            return False
-        return self.messages_conversation.allow(f"conversation:{conversation}")
+        """One shopper message, counted only if both the conversation and the address are within their limits."""
+        by_conversation, by_client = f"conversation:{conversation}", f"client:{client}" if client else None
+        with self._lock:
+            if not (
+                self.messages_conversation.would_allow(by_conversation)
+                and self.messages_client.would_allow(by_client)
+            ):
+                return False
+            self.messages_conversation.allow(by_conversation)
+            self.messages_client.allow_all([by_client])
+            return True
 
     def upload(self, client: Optional[str]) -> bool:
         return self.uploads_client.allow_all([f"client:{client}" if client else None])

@@ -96,7 +96,7 @@ class LimitSettings:
     max_message_chars: int = 1000
     max_body_bytes: int = 65536  # any request to the Rasa server except photo uploads
     messages_per_minute_conversation: int = 20
-    messages_per_minute_client: int = 120
+    messages_per_minute_client: int = 600
     uploads_per_conversation: int = 10
     uploads_per_minute_client: int = 20
     ratings_per_conversation: int = 3
