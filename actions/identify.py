@@ -134,7 +134,8 @@ class ValidateOrderForm(FormValidationAction):
         """Any 16-digit number is asked for its proof: whether the order exists is not said."""
         order_id = _digits(value, zh.ORDER_ID_RE)
         if not order_id:
-            say(dispatcher, tracker, pick(_NOT_AN_ORDER_ID))
+            if not _digits(value, zh.MOBILE_RE):  # a phone number is answered by validate_phone
+                say(dispatcher, tracker, pick(_NOT_AN_ORDER_ID))
             return {"order_id": None}
         if tracker.get_slot("verified_order") == order_id:
             return {"order_id": order_id}

@@ -24,8 +24,10 @@ BIN = Path(sys.executable).parent
 class Servers:
     """Both servers of one test, on their own ports, logs and database."""
 
-    def __init__(self, work: Path, database_url: str, extra_env: Optional[Dict[str, str]] = None) -> None:
-        self.work = work
+    def __init__(
+        self, work: Path, database_url: str, extra_env: Optional[Dict[str, str]] = None, debug: bool = False
+    ) -> None:
+        self.work, self.debug = work, debug
         self.env = dict(
             os.environ,
             DATABASE_URL=database_url,
@@ -48,6 +50,9 @@ class Servers:
         subprocess.run([sys.executable, "-m", "bot", "db", "seed"], cwd=ROOT, env=self.env, check=True)
 
     def _command(self, name: str) -> List[str]:
+        return self._base_command(name) + (["--debug"] if self.debug else [])
+
+    def _base_command(self, name: str) -> List[str]:
         if name == "actions":
             return [
                 str(BIN / "rasa"),
