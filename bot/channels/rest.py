@@ -67,7 +67,7 @@ class ShopRestInput(RestInput):
             return _reply("", 413, "body_too_large", refusal("too_long", settings.max_message_chars)[1])
         try:
             data = json.loads((request.body or b"").decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: absurdly nested JSON
             return _reply("", 400, "malformed_json", "请求格式不正确：需要 UTF-8 编码的 JSON 对象。")
         sender, message = (
             (data.get("sender"), data.get("message")) if isinstance(data, dict) else (None, None)
