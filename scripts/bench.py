@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -89,7 +90,12 @@ class Servers:
                  extra_env: Optional[Dict[str, str]] = None, launcher: Optional[List[str]] = None):
         self.model, self.workdir = model, workdir
         self.launcher = launcher or [str(BIN / "python"), "-m", "bot.serve"]
-        self.env = dict(os.environ, DATABASE_URL=f"sqlite:///{workdir / 'shop.db'}",
+        # every simulated shopper comes from 127.0.0.1: lift the per-address message limit (shop.yml
+        # limits, issue #11) for the benchmark; the per-conversation limits stay as configured
+        settings = workdir / "shop.yml"
+        settings.write_text(re.sub(r"(?m)^(\s*messages_per_minute_client:).*$", r"\1 100000000",
+                                   (ROOT / "bot" / "shop.yml").read_text(encoding="utf-8")), encoding="utf-8")
+        self.env = dict(os.environ, DATABASE_URL=f"sqlite:///{workdir / 'shop.db'}", SHOP_SETTINGS=str(settings),
                         SQLALCHEMY_SILENCE_UBER_WARNING="1", TF_CPP_MIN_LOG_LEVEL="2", **(extra_env or {}))
         self.actions_port, self.rasa_port = free_port(), free_port()
         self.endpoints = workdir / "endpoints.yml"
