@@ -394,6 +394,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--turns", type=int, default=1000)
     parser.add_argument("--nlu", type=Path, help=argparse.SUPPRESS)  # internal: NLU figures of one model
     parser.add_argument("--served", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--memory-tracker-store", action="store_true",
+                        help="serve ours with Rasa's in-memory tracker store, to measure what persistence costs")
     args = parser.parse_args(argv)
     if args.nlu:
         print(json.dumps(_nlu_figures(args.nlu, args.served)))
@@ -401,8 +403,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     model = ROOT / "models" / "assistant.tar.gz"
     print(f"machine: {machine()}", flush=True)
     train = train_ours()
-    ours = measure(model, (ROOT / "endpoints.yml").read_text(), (ROOT / "credentials.yml").read_text(),
-                   args.turns, "ours")
+    endpoints = (ROOT / "endpoints.yml").read_text()
+    if args.memory_tracker_store:  # drop the tracker_store block: conversations in memory only
+        endpoints = re.sub(r"(?m)^tracker_store:\n(?:[ \t]+.*\n?)*", "", endpoints)
+        assert not re.search(r"(?m)^tracker_store:", endpoints)
+    ours = measure(model, endpoints, (ROOT / "credentials.yml").read_text(), args.turns, "ours")
     ours["train"] = train
     ours["nlu"] = nlu_figures(model, served=True)
     base = None
