@@ -167,7 +167,7 @@ class ValidateOrderForm(FormValidationAction):
         if not proof:
             say(dispatcher, tracker, pick(_NOT_A_PROOF))
             return {"phone": None}
-        if self._locked(order_id):
+        if self._locked(order_id) or self._sender_blocked(tracker):
             return self._say_locked(dispatcher, tracker)
         repo = runtime.get().repo
         if repo.verify_owner(order_id, proof):
@@ -187,6 +187,17 @@ class ValidateOrderForm(FormValidationAction):
             self._recent_failures(order_id), rt.clock(), rules.max_proof_failures, rules.lockout_minutes
         )
         return until is not None
+
+    def _sender_blocked(self, tracker: Tracker) -> bool:
+        """Too many wrong proofs from this conversation or this address, over all order numbers
+        (someone trying one tail against many orders)."""
+        rt = runtime.get()
+        rules = rt.settings.identity
+        since = rt.clock() - timedelta(minutes=rules.failure_window_minutes)
+        if rt.repo.proof_failures_by(since, conversation_id=tracker.sender_id) >= rules.max_failures_per_conversation:
+            return True
+        client = _client(tracker)
+        return bool(client) and rt.repo.proof_failures_by(since, client=client) >= rules.max_failures_per_client
 
     def _say_locked(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
         """One message: why, for how long, and a human (the form ends; nothing else is said)."""

@@ -87,6 +87,9 @@ class IdentitySettings:
     max_proof_failures: int = 3  # within the window, then the number is locked
     failure_window_minutes: int = 60
     lockout_minutes: int = 30
+    # whatever the order numbers: one conversation, and one client address (shared behind NAT)
+    max_failures_per_conversation: int = 6
+    max_failures_per_client: int = 20
 
 
 @dataclass(frozen=True)

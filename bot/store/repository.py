@@ -486,3 +486,15 @@ class OrderRepository:
         with self._sessions() as session:
             owner = session.execute(query).scalar_one_or_none()
         return owner is not None and owner == int(customer_id)
+
+    def proof_failures_by(self, since: datetime, conversation_id: Optional[str] = None, client: Optional[str] = None) -> int:
+        """Wrong proofs since ``since`` from one conversation or one client address, whatever the order."""
+        from sqlalchemy import func
+
+        query = select(func.count(m.ProofFailureRow.id)).where(m.ProofFailureRow.at >= since)
+        if conversation_id is not None:
+            query = query.where(m.ProofFailureRow.conversation_id == str(conversation_id)[:128])
+        if client is not None:
+            query = query.where(m.ProofFailureRow.client == str(client)[:64])
+        with self._sessions() as session:
+            return int(session.execute(query).scalar_one())

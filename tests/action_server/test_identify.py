@@ -188,3 +188,34 @@ async def test_traditional_shopper_gets_traditional_text(rt, domain):
     await ValidateOrderForm().run(dispatcher, tracker, domain)
     said = texts(dispatcher)
     assert "訂單" in said and "订单" not in said
+
+
+async def test_one_conversation_trying_many_orders_is_stopped(rt, domain):
+    """One tail against many order numbers: the conversation's own count stops it."""
+    limit = rt.settings.identity.max_failures_per_conversation
+    orders = [f"10010000000001{n:02d}" for n in range(limit)]
+    for order in orders:
+        slots, _, _ = await _wrong(domain, order=order, sender="enumerator")
+        assert not slots.get("order_locked")
+    slots, said, _ = await _wrong(domain, order="1001000000000004", sender="enumerator", proof="0004")
+    assert slots["order_locked"] is True and "verified_order" not in slots
+    slots, _, _ = await _wrong(domain, order="1001000000000004", sender="someone-else", proof="0004")
+    assert slots["verified_order"] == "1001000000000004"
+
+
+async def test_one_address_trying_many_orders_is_stopped(rt, domain):
+    limit = rt.settings.identity.max_failures_per_client
+    for n in range(limit):
+        tracker_events = [user("1234", "inform_order", [{"entity": "phone", "value": "1234"}]),
+                          {"event": "slot", "name": "phone", "value": "1234"}]
+        tracker_events[0]["metadata"] = {"client": "203.0.113.9"}
+        tracker = make_tracker(slots={"requested_slot": "phone", "order_id": f"10010000000002{n:02d}", "phone": "1234"},
+                               events=tracker_events, active_loop="order_form", sender=f"c{n}")
+        await ValidateOrderForm().run(CollectingDispatcher(), tracker, domain)
+    events = [user("0004", "inform_order", [{"entity": "phone", "value": "0004"}]),
+              {"event": "slot", "name": "phone", "value": "0004"}]
+    events[0]["metadata"] = {"client": "203.0.113.9"}
+    tracker = make_tracker(slots={"requested_slot": "phone", "order_id": "1001000000000004", "phone": "0004"},
+                           events=events, active_loop="order_form", sender="fresh")
+    slots = slot_events(await ValidateOrderForm().run(CollectingDispatcher(), tracker, domain))
+    assert slots["order_locked"] is True
