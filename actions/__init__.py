@@ -3,3 +3,7 @@
 Business rules live in ``bot.policy`` and ``bot.bargain``; data in ``bot.store``. The
 modules here only translate: read slots, call the core, word the answer, return events.
 """
+
+from actions import guard
+
+guard.install()

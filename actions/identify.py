@@ -1,15 +1,19 @@
 """Which order, and is it the shopper's? (a shopper sees only their own orders)
 
-The shopper gives an order number, then proves it is theirs with the last four digits
-of the phone it was placed with (or the full phone). Three wrong proofs and the order
-is no longer looked up in this conversation; a human is offered instead. A shopper who
-gives only a full phone number is shown that phone's recent orders to choose from.
-Nothing about an order is shown before the proof.
+A shop's signed-in customer (the widget checked the shop's signature, ``bot.identity``)
+picks from their own orders and needs no further proof. Anyone else gives an order number,
+then proves it is theirs with the last four digits of the phone it was placed with (or the
+full phone). Wrong proofs are counted per order number in the database, across
+conversations; a few lock the number out for a while and a human is offered, in one
+message. Every 16-digit number gets the same questions and the same answers whether or not
+the order exists, a phone number alone lists nothing, and nothing about an order (not in
+buttons, payloads or cards) is shown before the proof.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -20,9 +24,8 @@ from rasa_sdk.types import DomainDict
 from actions import runtime
 from actions.replies import button, pick, say
 from bot import text as zh
+from bot.identity import attempts_left, locked_until
 from bot.requests import problem_from_text, request_for_intent
-
-MAX_PROOF_FAILURES = 3
 
 
 class ActionSetRequest(Action):
@@ -34,6 +37,12 @@ class ActionSetRequest(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
+        # a new request may name another order: the database's lock-out (bot.identity) guards each
+        # order number, so the conversation's own flag starts again
+        return [*self._request_events(tracker), SlotSet("order_locked", False)]
+
+    @staticmethod
+    def _request_events(tracker: Tracker) -> List[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         request = request_for_intent(intent)
         text = zh.to_simplified(tracker.latest_message.get("text") or "")
@@ -68,8 +77,53 @@ def _digits(value: Any, pattern: "re.Pattern[str]") -> Optional[str]:
     return match.group(0) if match else None
 
 
+def _latest_metadata(tracker: Tracker) -> Dict[str, Any]:
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return event.get("metadata") or {}
+    return {}
+
+
+def shop_customer(tracker: Tracker) -> Optional[str]:
+    """The signed-in customer the shop vouched for on this message (the widget checked the signature)."""
+    customer = _latest_metadata(tracker).get("customer_id")
+    return customer if isinstance(customer, str) and customer else None
+
+
+def _client(tracker: Tracker) -> Optional[str]:
+    client = _latest_metadata(tracker).get("client")
+    return client if isinstance(client, str) else None
+
+
+def _customer_buttons(customer: str) -> List[Dict[str, str]]:
+    orders = runtime.get().repo.orders_for_customer(customer, limit=5)
+    return [
+        button(f"{o.order_id[-6:]} · {o.items[0].name}" + (" 等" if len(o.items) > 1 else ""),
+               "inform_order", order_id=o.order_id)
+        for o in orders
+    ]  # fmt: skip
+
+
+class ActionAskOrderId(Action):
+    """The form's question for the order number; a signed-in customer picks from their own orders."""
+
+    def name(self) -> Text:
+        return "action_ask_order_id"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        customer = shop_customer(tracker)
+        buttons = _customer_buttons(customer) if customer else []
+        if buttons:
+            say(dispatcher, tracker, pick(_CHOOSE_ORDER).format(n=len(buttons)), buttons=buttons)
+        else:
+            say(dispatcher, tracker, pick(_ASK_ORDER_ID))
+        return []
+
+
 class ValidateOrderForm(FormValidationAction):
-    """Validates the order number and the proof of ownership."""
+    """Validates the order number and the proof of ownership (see ``bot.identity``)."""
 
     def name(self) -> Text:
         return "validate_order_form"
@@ -99,21 +153,31 @@ class ValidateOrderForm(FormValidationAction):
     def validate_order_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        """Any 16-digit number is asked for its proof: whether the order exists is not said."""
         order_id = _digits(value, zh.ORDER_ID_RE)
         if not order_id:
-            say(dispatcher, tracker, pick(_NOT_AN_ORDER_ID))
-            return {"order_id": None}
-        repo = runtime.get().repo
-        if repo.get_order(order_id) is None:
-            say(dispatcher, tracker, pick(_NO_SUCH_ORDER).format(order_id=order_id))
+            if not _digits(value, zh.MOBILE_RE):  # a phone number is answered by validate_phone
+                say(dispatcher, tracker, pick(_NOT_AN_ORDER_ID))
             return {"order_id": None}
         if tracker.get_slot("verified_order") == order_id:
             return {"order_id": order_id}
+        repo = runtime.get().repo
+        customer = shop_customer(tracker)
+        if customer and repo.customer_owns(customer, order_id):
+            return {"order_id": order_id, "verified_order": order_id, "phone": None, "order_locked": False}
+        if self._locked(order_id):
+            return self._say_locked(dispatcher, tracker)
         full_phone = _digits(tracker.get_slot("phone"), zh.MOBILE_RE)
         if full_phone and repo.verify_owner(order_id, full_phone):
-            return {"order_id": order_id, "verified_order": order_id, "proof_failures": 0}
+            repo.clear_proof_failures(order_id)
+            return {
+                "order_id": order_id,
+                "verified_order": order_id,
+                "proof_failures": 0,
+                "order_locked": False,
+            }
         # a new order needs its own proof
-        return {"order_id": order_id, "phone": None}
+        return {"order_id": order_id, "phone": None, "order_locked": False}
 
     def validate_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -127,71 +191,107 @@ class ValidateOrderForm(FormValidationAction):
         if not proof:
             say(dispatcher, tracker, pick(_NOT_A_PROOF))
             return {"phone": None}
-        if runtime.get().repo.verify_owner(order_id, proof):
+        if self._locked(order_id) or self._sender_blocked(tracker):
+            return self._say_locked(dispatcher, tracker)
+        repo = runtime.get().repo
+        if repo.verify_owner(order_id, proof):
+            repo.clear_proof_failures(order_id)
             return {"phone": proof, "verified_order": order_id, "proof_failures": 0}
-        return self._wrong_proof(dispatcher, tracker)
+        return self._wrong_proof(order_id, dispatcher, tracker)
 
-    def _wrong_proof(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
-        failures = int(tracker.get_slot("proof_failures") or 0) + 1
-        if failures >= MAX_PROOF_FAILURES:
-            say(
-                dispatcher,
-                tracker,
-                pick(_LOCKED),
-                buttons=[button("转人工客服", "ask_human")],
-            )
-            return {"phone": None, "proof_failures": failures, "order_locked": True}
-        left = MAX_PROOF_FAILURES - failures
+    def _recent_failures(self, order_id: str) -> List[Any]:
+        rt = runtime.get()
+        since = rt.clock() - timedelta(minutes=rt.settings.identity.failure_window_minutes)
+        return rt.repo.proof_failures_since(order_id, since)
+
+    def _locked(self, order_id: str) -> bool:
+        rt = runtime.get()
+        rules = rt.settings.identity
+        until = locked_until(
+            self._recent_failures(order_id), rt.clock(), rules.max_proof_failures, rules.lockout_minutes
+        )
+        return until is not None
+
+    def _sender_blocked(self, tracker: Tracker) -> bool:
+        """Too many wrong proofs from this conversation or this address, over all order numbers
+        (someone trying one tail against many orders)."""
+        rt = runtime.get()
+        rules = rt.settings.identity
+        since = rt.clock() - timedelta(minutes=rules.failure_window_minutes)
+        if rt.repo.proof_failures_by(since, conversation_id=tracker.sender_id) >= rules.max_failures_per_conversation:
+            return True
+        client = _client(tracker)
+        return bool(client) and rt.repo.proof_failures_by(since, client=client) >= rules.max_failures_per_client
+
+    def _say_locked(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
+        """One message: why, for how long, and a human (the form ends; nothing else is said)."""
+        minutes = runtime.get().settings.identity.lockout_minutes
+        say(
+            dispatcher,
+            tracker,
+            pick(_LOCKED).format(minutes=minutes),
+            buttons=[button("转人工客服", "ask_human")],
+        )
+        return {"order_id": None, "phone": None, "order_locked": True}
+
+    def _wrong_proof(
+        self, order_id: str, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Dict[Text, Any]:
+        rt = runtime.get()
+        rt.repo.record_proof_failure(order_id, tracker.sender_id, _client(tracker))
+        if self._locked(order_id):
+            return {
+                **self._say_locked(dispatcher, tracker),
+                "proof_failures": rt.settings.identity.max_proof_failures,
+            }
+        failures = self._recent_failures(order_id)
+        left = attempts_left(failures, rt.settings.identity.max_proof_failures)
         say(dispatcher, tracker, pick(_WRONG_PROOF).format(left=left))
-        return {"phone": None, "proof_failures": failures}
+        return {"phone": None, "proof_failures": len(failures)}
 
     def _phone_without_order(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> Dict[Text, Any]:
-        """A full phone number first: list its recent orders to choose from."""
-        phone = _digits(value, zh.MOBILE_RE)
-        if not phone:
+        """A phone number first: a signed-in customer picks from their orders; anyone else is
+        asked for the order number (a phone alone lists nothing: it is printed on every parcel)."""
+        if not _digits(value, zh.MOBILE_RE):
             return {"phone": None}
-        orders = runtime.get().repo.orders_for_phone(phone, limit=5)
-        if not orders:
-            say(dispatcher, tracker, pick(_NO_ORDERS_FOR_PHONE))
-            return {"phone": None}
-        buttons = [
-            button(f"{o.order_id[-6:]} · {o.items[0].name}" + (" 等" if len(o.items) > 1 else ""),
-                   "inform_order", order_id=o.order_id)
-            for o in orders
-        ]
-        say(dispatcher, tracker, pick(_CHOOSE_ORDER).format(n=len(orders)), buttons=buttons)
-        return {"phone": phone}
+        customer = shop_customer(tracker)
+        buttons = _customer_buttons(customer) if customer else []
+        if buttons:
+            say(dispatcher, tracker, pick(_CHOOSE_ORDER).format(n=len(buttons)), buttons=buttons)
+        else:
+            say(dispatcher, tracker, pick(_PHONE_IS_NOT_ENOUGH))
+        return {"phone": None}
 
 
 _NOT_AN_ORDER_ID = (
     "订单号是 16 位数字，您可以在“我的订单”里长按复制后发给我。",
     "这个好像不是订单号哦，订单号是 16 位数字，麻烦再核对一下～",
 )
-_NO_SUCH_ORDER = (
-    "没有查到订单号 {order_id}，麻烦您核对一下是否有数字输错了？",
-    "抱歉，系统里没找到 {order_id} 这笔订单。请再确认一下订单号，或者告诉我下单手机号。",
-)
 _NOT_A_PROOF = (
     "请发一下下单手机号的后四位（4 位数字）就可以啦。",
     "核对身份只需要下单手机号的后四位数字，麻烦您发一下～",
 )
 _WRONG_PROOF = (
-    "手机号后四位和这笔订单对不上，麻烦再核对一下（还可以再试 {left} 次）。",
-    "抱歉，这个号码与订单的下单手机不一致。请确认后再发一次，还剩 {left} 次机会。",
+    "订单号和下单手机号的后四位对不上，麻烦核对一下订单号和手机号（还可以再试 {left} 次）。",
+    "抱歉，订单号和手机号后四位对不上：请确认订单号没有输错，再发一次下单手机号的后四位，还剩 {left} 次机会。",
 )
 _LOCKED = (
-    "为了保护订单信息的安全，核对失败次数太多，这笔订单我先不能在这里查询了。"
-    "我可以帮您转接人工客服，由同事协助您核实身份。",
-    "抱歉，连续三次都没能核对上，出于安全考虑我暂时不能再查这笔订单。"
-    "需要的话我帮您转人工客服继续处理。",
+    "为了保护订单信息的安全，这个订单号核对失败的次数太多，{minutes} 分钟内不能在这里查询了。"
+    "需要的话请点下面的按钮，人工客服同事会协助您核实身份。",
+    "抱歉，这个订单号连续几次都没能核对上，出于安全考虑，{minutes} 分钟内我不能再查它了。"
+    "您可以点下面的按钮转人工客服，由同事帮您核实身份后继续处理。",
 )
-_NO_ORDERS_FOR_PHONE = (
-    "这个手机号下没有查到最近的订单。请确认是下单时用的号码，或者直接发订单号给我。",
-    "没有找到这个号码的订单哦，方便的话请直接提供订单号。",
+_ASK_ORDER_ID = (
+    "麻烦您提供一下订单号（16 位数字，在“我的订单”里可以复制），我马上帮您查。",
+    "请问是哪一笔订单呢？发一下订单号（16 位数字）就好。",
+)
+_PHONE_IS_NOT_ENOUGH = (
+    "为了保护您的信息，只凭手机号我不能列出订单。请发一下订单号（16 位数字，在“我的订单”里可以复制）。",
+    "收到手机号啦。为了安全，还需要您发一下订单号（16 位数字），我再请您核对手机号后四位。",
 )
 _CHOOSE_ORDER = (
-    "这个手机号最近有 {n} 笔订单，请点选您要咨询的那一笔：",
-    "找到 {n} 笔订单，是哪一笔呢？点一下就好：",
+    "您最近有 {n} 笔订单，请点选您要咨询的那一笔：",
+    "找到您的 {n} 笔订单，是哪一笔呢？点一下就好：",
 )

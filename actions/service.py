@@ -129,8 +129,8 @@ class ActionHandleRequest(Action):
         request = tracker.get_slot("pending_request") or "status"
         if request == "complaint":
             return self._complaint(dispatcher, tracker)
-        if tracker.get_slot("order_locked"):
-            return [FollowupAction("action_handoff")]
+        if tracker.get_slot("order_locked"):  # the form said why, once, with a human button (#11)
+            return []
         order = verified_order(tracker)
         if order is None:
             say(dispatcher, tracker, "请先告诉我订单号，我帮您核对后马上处理。")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional
 from zoneinfo import ZoneInfo
 
+from bot.privacy import mask_personal
 from bot.text import mask_phone, to_simplified
 
 MAX_LINES = 40
@@ -32,9 +33,9 @@ def transcript(events: Iterable[Dict[str, Any]], max_lines: int = MAX_LINES) -> 
     for event in events:
         kind = event.get("event")
         if kind == "user" and event.get("text"):
-            lines.append("顾客：" + str(event["text"])[:500])
+            lines.append("顾客：" + mask_personal(str(event["text"])[:500]))  # phones masked (#11)
         elif kind == "bot" and event.get("text"):
-            lines.append("助手：" + str(event["text"])[:500])
+            lines.append("助手：" + mask_personal(str(event["text"])[:500]))
     return lines[-max_lines:]
 
 

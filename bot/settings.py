@@ -83,6 +83,32 @@ class WarrantyTerms:
 
 
 @dataclass(frozen=True)
+class IdentitySettings:
+    """Ownership proof (issue #11): wrong proofs per order number, across all conversations."""
+
+    max_proof_failures: int = 3  # within the window, then the number is locked
+    failure_window_minutes: int = 60
+    lockout_minutes: int = 30
+    # whatever the order numbers: one conversation, and one client address (shared behind NAT)
+    max_failures_per_conversation: int = 6
+    max_failures_per_client: int = 20
+
+
+@dataclass(frozen=True)
+class LimitSettings:
+    """What one conversation or one client address may send (issue #11); see shop.yml ``limits``."""
+
+    max_message_chars: int = 1000
+    max_body_bytes: int = 65536  # any request to the Rasa server except photo uploads
+    messages_per_minute_conversation: int = 20
+    messages_per_minute_client: int = 600
+    uploads_per_conversation: int = 10
+    uploads_per_minute_client: int = 20
+    ratings_per_conversation: int = 3
+    upload_retention_days: int = 90
+
+
+@dataclass(frozen=True)
 class Settings:
     shop: ShopInfo
     returns: ReturnSettings
@@ -91,6 +117,8 @@ class Settings:
     warranty: Dict[str, WarrantyTerms]
     compensation: Dict[str, Any] = field(default_factory=dict)  # bot.bargain reads it
     source: str = ""  # the file it came from, for error messages
+    identity: IdentitySettings = field(default_factory=IdentitySettings)
+    limits: LimitSettings = field(default_factory=LimitSettings)
 
     def warehouse(self, key: str) -> Warehouse:
         """The warehouse an order shipped from; an unknown key is a data error, said plainly."""
@@ -123,6 +151,8 @@ def load_settings(path: Union[str, Path, None] = None) -> Settings:
         warranty=_warranty(_section(raw, "warranty", where), where),
         compensation=_compensation(raw.get("compensation"), where),
         source=where,
+        identity=_build(IdentitySettings, raw.get("identity") or {}, f"{where}: identity"),
+        limits=_build(LimitSettings, raw.get("limits") or {}, f"{where}: limits"),
     )
 
 

@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -89,7 +90,12 @@ class Servers:
                  extra_env: Optional[Dict[str, str]] = None, launcher: Optional[List[str]] = None):
         self.model, self.workdir = model, workdir
         self.launcher = launcher or [str(BIN / "python"), "-m", "bot.serve"]
-        self.env = dict(os.environ, DATABASE_URL=f"sqlite:///{workdir / 'shop.db'}",
+        # every simulated shopper comes from 127.0.0.1: lift the per-address message limit (shop.yml
+        # limits, issue #11) for the benchmark; the per-conversation limits stay as configured
+        settings = workdir / "shop.yml"
+        settings.write_text(re.sub(r"(?m)^(\s*messages_per_minute_client:).*$", r"\1 100000000",
+                                   (ROOT / "bot" / "shop.yml").read_text(encoding="utf-8")), encoding="utf-8")
+        self.env = dict(os.environ, DATABASE_URL=f"sqlite:///{workdir / 'shop.db'}", SHOP_SETTINGS=str(settings),
                         SQLALCHEMY_SILENCE_UBER_WARNING="1", TF_CPP_MIN_LOG_LEVEL="2", **(extra_env or {}))
         self.actions_port, self.rasa_port = free_port(), free_port()
         self.endpoints = workdir / "endpoints.yml"
@@ -388,6 +394,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--turns", type=int, default=1000)
     parser.add_argument("--nlu", type=Path, help=argparse.SUPPRESS)  # internal: NLU figures of one model
     parser.add_argument("--served", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--memory-tracker-store", action="store_true",
+                        help="serve ours with Rasa's in-memory tracker store, to measure what persistence costs")
     args = parser.parse_args(argv)
     if args.nlu:
         print(json.dumps(_nlu_figures(args.nlu, args.served)))
@@ -395,8 +403,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     model = ROOT / "models" / "assistant.tar.gz"
     print(f"machine: {machine()}", flush=True)
     train = train_ours()
-    ours = measure(model, (ROOT / "endpoints.yml").read_text(), (ROOT / "credentials.yml").read_text(),
-                   args.turns, "ours")
+    endpoints = (ROOT / "endpoints.yml").read_text()
+    if args.memory_tracker_store:  # drop the tracker_store block: conversations in memory only
+        endpoints = re.sub(r"(?m)^tracker_store:\n(?:[ \t]+.*\n?)*", "", endpoints)
+        assert not re.search(r"(?m)^tracker_store:", endpoints)
+    ours = measure(model, endpoints, (ROOT / "credentials.yml").read_text(), args.turns, "ours")
     ours["train"] = train
     ours["nlu"] = nlu_figures(model, served=True)
     base = None

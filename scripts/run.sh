@@ -31,9 +31,10 @@ if [ "${1:-}" = "--shell" ]; then
 fi
 
 echo "Starting Rasa on port $RASA_PORT (the model takes a few seconds to load)..."
-# bot.serve = Rasa's own command line with the profiled serving fixes (bot/serving.py)
+# bot.serve = Rasa's own command line with the profiled serving fixes (bot/serving.py); web
+# origins other than this server's own come from WIDGET_ALLOWED_ORIGINS (bot/channels/origins.py)
 .venv/bin/python -m bot.serve run --model models/assistant.tar.gz --endpoints "$ENDPOINTS" \
-  --credentials credentials.yml --port "$RASA_PORT" --cors "*" \
+  --credentials credentials.yml --port "$RASA_PORT" \
   > >(sed -u 's/^/[rasa]    /') 2>&1 &
 pids+=($!)
 

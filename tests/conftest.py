@@ -28,6 +28,22 @@ if not os.environ.get("TEST_DATABASE_URL") and _URL_FILE.exists():
     os.environ["TEST_DATABASE_URL"] = _URL_FILE.read_text().strip()
 
 
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    """In CI (CI=true, as .ci/run sets it) a skipped test fails: a missing PostgreSQL, browser
+    or model is a broken CI, not a pass. Locally a skip stays a skip, with its reason."""
+    outcome = yield
+    report = outcome.get_result()
+    if _in_ci() and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, which counts as a failure: {reason}"
+
+
 def drop_everything(engine: Engine) -> None:
     """Drop every table there is (ours, alembic_version, leftovers), so each test migrates from zero."""
     found = MetaData()

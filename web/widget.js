@@ -95,6 +95,8 @@
   function Widget(options) {
     this.server = String(options.server || "").replace(/\/+$/, "") || window.location.origin;
     this.title = options.title || "小禾售后";
+    // the shop's signed-in customer: id and HMAC-SHA256 signature from the shop's server
+    this.customer = options.customer && options.customer.id ? options.customer : null;
     this.storageKey = "shouhou-widget:conversation:" + this.server;
     this.conversationId = (storage() && storage().getItem(this.storageKey)) || null;
     this.lastSeq = 0;
@@ -228,6 +230,10 @@
   Widget.prototype.hello = function () {
     var self = this;
     var ask = { conversation_id: this.conversationId, last_seq: this.lastSeq, epoch: this.epoch };
+    if (this.customer) {
+      ask.customer_id = String(this.customer.id);
+      ask.customer_signature = String(this.customer.signature || "");
+    }
     this.syncing = true;
     this.socket.timeout(10000).emit("hello", ask, function (err, res) {
       self.syncing = false;
@@ -615,7 +621,7 @@
 
   window.ShouhouWidget = {
     version: "1.0.0",
-    /* init({server, title, open, container}) -> the widget (created once per page). */
+    /* init({server, title, open, container, customer: {id, signature}}) -> the widget (once per page). */
     init: function (options) {
       if (!instance) instance = new Widget(options || {});
       return instance;
@@ -631,6 +637,9 @@
         server: SCRIPT.getAttribute("data-server") || new URL(SCRIPT.src, window.location.href).origin,
         title: SCRIPT.getAttribute("data-title") || undefined,
         open: SCRIPT.getAttribute("data-open") === "true",
+        customer: SCRIPT.getAttribute("data-customer-id")
+          ? { id: SCRIPT.getAttribute("data-customer-id"), signature: SCRIPT.getAttribute("data-customer-signature") }
+          : null,
       });
     };
     if (document.body) start();

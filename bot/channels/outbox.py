@@ -8,14 +8,17 @@ forgotten and started again), so a client that remembers numbers from an older l
 they no longer mean anything and asks for everything.
 
 Plain Python, no Rasa: one lock guards all state and is never held across an ``await``, so
-it is safe from threads and from coroutines alike. Bounded: at most ``max_entries`` per
-conversation (oldest dropped first) and ``max_conversations`` (least recently active
-dropped first).
+it is safe from threads and from coroutines alike. Bounded: at most ``max_entries`` and
+``max_bytes`` (the JSON size of the messages) per conversation and nothing older than
+``max_age`` seconds (oldest dropped first), at most ``max_conversations`` and
+``max_total_bytes`` over all (least recently active dropped first). A conversation whose
+older messages were dropped is rebuilt from the tracker store when asked for from the start.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 import time
 import uuid
@@ -56,6 +59,8 @@ class _Log:
     epoch: str
     next_seq: int = 1
     by_cid: Dict[str, Entry] = field(default_factory=dict)
+    sizes: Deque[int] = field(default_factory=deque)
+    bytes: int = 0
 
 
 @dataclass(frozen=True)
@@ -76,11 +81,16 @@ class Outbox:
         max_conversations: int = 10_000,
         max_entries: int = 500,
         clock: Callable[[], float] = time.time,
+        max_bytes: int = 256 * 1024,
+        max_total_bytes: int = 256 * 1024 * 1024,
+        max_age: float = 7 * 86400,
     ) -> None:
-        if max_conversations < 1 or max_entries < 1:
+        if min(max_conversations, max_entries, max_bytes, max_total_bytes, max_age) <= 0:
             raise ValueError("bounds must be positive")
         self.max_conversations = max_conversations
         self.max_entries = max_entries
+        self.max_bytes, self.max_total_bytes, self.max_age = max_bytes, max_total_bytes, max_age
+        self._total_bytes = 0
         self._instance = uuid.uuid4().hex[:8]
         self._logs_made = itertools.count(1)
         self._clock = clock
@@ -102,15 +112,42 @@ class Outbox:
             if cid and cid in log.by_cid:
                 return log.by_cid[cid], False
             entry = Entry(log.next_seq, sender, dict(message), self._clock(), log.epoch, cid)
+            size = len(json.dumps(entry.message, ensure_ascii=False, default=str).encode("utf-8"))
             log.next_seq += 1
-            if len(log.entries) == self.max_entries:
-                dropped = log.entries.popleft()
-                if dropped.cid:
-                    log.by_cid.pop(dropped.cid, None)
             log.entries.append(entry)
+            log.sizes.append(size)
+            log.bytes += size
+            self._total_bytes += size
             if cid:
                 log.by_cid[cid] = entry
+            self._trim(log, keep_last=True)
+            while self._total_bytes > self.max_total_bytes and len(self._logs) > 1:
+                self._forget_oldest()
             return entry, True
+
+    def has_cid(self, conversation_id: str, cid: str) -> bool:
+        """Whether the client message ``cid`` is already stored (a resend, not a new message)."""
+        with self._lock:
+            log = self._logs.get(conversation_id)
+            return bool(log and cid in log.by_cid)
+
+    def _trim(self, log: _Log, keep_last: bool = False) -> None:
+        """Drop the log's oldest entries beyond its count, size and age bounds (caller holds the lock)."""
+        too_old = self._clock() - self.max_age
+        floor = 1 if keep_last else 0
+        while len(log.entries) > floor and (
+            len(log.entries) > self.max_entries or log.bytes > self.max_bytes or log.entries[0].at < too_old
+        ):
+            dropped = log.entries.popleft()
+            size = log.sizes.popleft()
+            log.bytes -= size
+            self._total_bytes -= size
+            if dropped.cid:
+                log.by_cid.pop(dropped.cid, None)
+
+    def _forget_oldest(self) -> None:
+        _, log = self._logs.popitem(last=False)
+        self._total_bytes -= log.bytes
 
     def open(self, conversation_id: str) -> str:
         """Start the conversation's log if there is none (a client joined it); returns its epoch."""
@@ -125,6 +162,7 @@ class Outbox:
                 return Replay([], 0, False, "")
             if epoch is not None and epoch != log.epoch:
                 after_seq = 0
+            self._trim(log)
             entries = [e for e in log.entries if e.seq > after_seq]
             first_kept = log.entries[0].seq if log.entries else log.next_seq
             return Replay(entries, log.next_seq - 1, first_kept > after_seq + 1, log.epoch)
@@ -149,7 +187,7 @@ class Outbox:
             log = _Log(deque(), f"{self._instance}-{next(self._logs_made)}")
             self._logs[conversation_id] = log
             while len(self._logs) > self.max_conversations:
-                self._logs.popitem(last=False)
+                self._forget_oldest()
         else:
             self._logs.move_to_end(conversation_id)
         return log

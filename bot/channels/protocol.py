@@ -139,7 +139,7 @@ async def read_json(request: Request) -> Dict[str, Any]:
     body = await read_body(request, MAX_JSON_BYTES, BadRequest(413, "body_too_large", "请求内容过大。"))
     try:
         data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: absurdly nested JSON
         raise BadRequest(400, "malformed_json", "请求格式不正确：需要 JSON。") from None
     if not isinstance(data, dict):
         raise BadRequest(400, "malformed_json", "请求格式不正确：需要 JSON 对象。")

@@ -25,6 +25,7 @@ import inspect
 import logging
 import os
 import re
+import time
 import uuid
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Optional, Set, Tuple
@@ -36,6 +37,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 from bot.channels import followup_task
+from bot.channels.origins import cors_headers, socketio_origins
 from bot.channels.outbox import Entry, Outbox
 from bot.channels.protocol import (
     CLIENT_ID,
@@ -54,6 +56,8 @@ from bot.channels.protocol import (
     sniff_image,
     too_large_photo,
 )
+from bot.identity import CUSTOMER_ID, SECRET_ENV, sign_customer, verified_customer
+from bot.limits import Limits, client_address, refusal
 
 logger = logging.getLogger(__name__)
 
@@ -147,6 +151,9 @@ class WidgetInput(InputChannel):
         # bot typing indicator), and where the shopper's typing goes.
         self.in_human_hands: Optional[Callable[[str], Awaitable[bool]]] = None
         self.on_shopper_typing: Optional[Callable[[str, bool], None]] = None
+        self.limits = Limits()
+        self._ratings: Dict[str, int] = {}
+        self._pruned_at = 0.0
 
     def url_prefix(self) -> str:
         return "/widget"
@@ -244,7 +251,10 @@ class WidgetInput(InputChannel):
         if session.get("conversation_id") not in (None, conversation):
             await maybe_await(self.sio.leave_room(sid, session["conversation_id"]))
         await maybe_await(self.sio.enter_room(sid, conversation))
-        await self.sio.save_session(sid, {"conversation_id": conversation})
+        customer = verified_customer(data.get("customer_id"), data.get("customer_signature"))
+        await self.sio.save_session(
+            sid, {"conversation_id": conversation, "customer_id": customer, "client": self._sid_client(sid)}
+        )
         await self._restore_from_tracker(conversation)
         self.outbox.open(conversation)
         return self.replay(conversation, last_seq, epoch)
@@ -261,18 +271,37 @@ class WidgetInput(InputChannel):
         }
 
     async def user_message(self, sid: str, data: Any, on_new_message: Handler) -> Dict[str, Any]:
-        conversation = (await self.sio.get_session(sid)).get("conversation_id")
+        session = await self.sio.get_session(sid)
+        conversation = session.get("conversation_id")
         if not conversation:
             return {"error": "no_hello", "message": "连接尚未就绪，请稍候再发。"}
         try:
             text, payload, cid = parse_user_message(data)
-        except BadRequest as refusal:
-            return {"error": refusal.code, "message": refusal.message}
+        except BadRequest as refused:
+            return {"error": refused.code, "message": refused.message}
+        resend = cid is not None and self.outbox.has_cid(conversation, cid)
+        if not resend and not self.limits.message(conversation, session.get("client")):
+            code, message = refusal("rate_limited")
+            return {"error": code, "message": message}
         shown = {"text": text, "payload": payload} if payload else {"text": text}
         entry, created = await self.publish(conversation, "user", shown, cid)
         if created:
-            self._spawn(self.process(conversation, payload or text, on_new_message, {"display": text}))
+            metadata = {"display": text, **self._who(session)}
+            self._spawn(self.process(conversation, payload or text, on_new_message, metadata))
         return {"seq": entry.seq, "at": entry.at}
+
+    def _sid_client(self, sid: str) -> str:
+        """The shopper's address: Socket.IO's own environ says 127.0.0.1, the Sanic request knows."""
+        request = (self.sio.get_environ(sid) or {}).get("sanic.request")
+        return client_address(request) if request is not None else "unknown"
+
+    @staticmethod
+    def _who(session: Dict[str, Any]) -> Dict[str, Any]:
+        """What the actions may know of the sender: the address, and the shop-verified customer."""
+        who = {"client": session.get("client") or "unknown"}
+        if session.get("customer_id"):
+            who["customer_id"] = session["customer_id"]
+        return who
 
     async def _restore_from_tracker(self, conversation: str) -> None:
         """A conversation the outbox forgot (restart, eviction) comes back from Rasa's tracker store."""
@@ -313,6 +342,8 @@ class WidgetInput(InputChannel):
     # ---- photos, ratings, history ------------------------------------------------------------
 
     async def upload(self, request: Request, on_new_message: Handler) -> HTTPResponse:
+        if not self.limits.upload(client_address(request)):
+            raise BadRequest(429, "rate_limited", refusal("rate_limited")[1])
         body = await read_body(request, MAX_PHOTO_BYTES + MULTIPART_OVERHEAD, too_large_photo())
         conversation, cid, data = photo_from_request(request, body)
         conversation = conversation_id(conversation)
@@ -325,6 +356,14 @@ class WidgetInput(InputChannel):
         ext = sniff_image(data)
         if ext is None:
             raise BadRequest(415, "not_an_image", "只能上传 JPEG、PNG 或 WebP 格式的照片，这个文件不是。")
+        quota = self.limits.settings.uploads_per_conversation
+        if await asyncio.to_thread(self._photo_count, conversation) >= quota:
+            raise BadRequest(
+                429,
+                "upload_quota",
+                f"这次对话已经上传了 {quota} 张照片，够我们核实了；更多凭证请转人工客服。",
+            )
+        await self._prune_uploads()
         path = await asyncio.to_thread(self._save_photo, conversation, data, ext)
         evidence_id = await self._record_evidence(conversation, path, IMAGE_TYPES[ext], len(data))
         url = f"/widget/uploads/{conversation}/{path.name}"
@@ -335,6 +374,21 @@ class WidgetInput(InputChannel):
         return response.json(
             {"ok": True, "url": url, "seq": entry.seq, "evidence_id": evidence_id}, status=201
         )
+
+    def _photo_count(self, conversation: str) -> int:
+        folder = self.upload_dir / conversation
+        return sum(1 for p in folder.iterdir() if UPLOAD_NAME.fullmatch(p.name)) if folder.is_dir() else 0
+
+    async def _prune_uploads(self) -> None:
+        """At most hourly: delete photos older than ``limits.upload_retention_days``."""
+        now = time.time()
+        if now - self._pruned_at < 3600:
+            return
+        self._pruned_at = now
+        days = self.limits.settings.upload_retention_days
+        removed = await asyncio.to_thread(prune_uploads, self.upload_dir, days, now)
+        if removed:
+            logger.info("widget: deleted %d photos older than %d days", removed, days)
 
     def _save_photo(self, conversation: str, data: bytes, ext: str) -> Path:
         folder = self.upload_dir / conversation
@@ -370,6 +424,13 @@ class WidgetInput(InputChannel):
         if not isinstance(comment, str) or len(comment) > MAX_COMMENT:
             raise BadRequest(422, "bad_comment", f"评价内容需要是文字，最多 {MAX_COMMENT} 字。")
         comment = comment.strip()
+        if self._ratings.get(conversation, 0) >= self.limits.settings.ratings_per_conversation or not (
+            self.limits.rating(client_address(request))
+        ):
+            raise BadRequest(429, "rate_limited", "这次对话的评价已经收到了，谢谢您！")
+        self._ratings[conversation] = self._ratings.get(conversation, 0) + 1
+        if len(self._ratings) > self.outbox.max_conversations:
+            self._ratings.pop(next(iter(self._ratings)))
         rating_id = await asyncio.to_thread(self.repository().save_rating, conversation, score, comment)
         await self.deliver(conversation, "system", {"type": "rating", "score": score, "comment": comment})
         return response.json({"ok": True, "id": rating_id}, status=201)
@@ -396,7 +457,10 @@ class WidgetInput(InputChannel):
 
     def blueprint(self, on_new_message: Handler) -> Blueprint:
         """Socket.IO server plus the HTTP routes, under ``/widget``."""
-        self.sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], max_http_buffer_size=64 * 1024)
+        # origins: bot/channels/origins.py (None = this server's own origin only)
+        self.sio = AsyncServer(
+            async_mode="sanic", cors_allowed_origins=socketio_origins(), max_http_buffer_size=64 * 1024
+        )
         bp = _Blueprint("widget_webhook")
         bp.ctx.channel = self
         self._socket_events(self.sio, on_new_message)
@@ -412,6 +476,9 @@ class WidgetInput(InputChannel):
         ]
         for name, method, uri, handler in routes:
             bp.add_route(json_errors(handler), uri, methods=[method], stream=method == "POST", name=name)
+            if method == "POST":
+                bp.add_route(_preflight, uri, methods=["OPTIONS"], name=f"{name}_preflight")
+        bp.on_response(_cors)
         return bp
 
     async def uploaded_photo(self, _: Request, conversation: str, name: str) -> HTTPResponse:
@@ -424,14 +491,40 @@ class WidgetInput(InputChannel):
         return await response.file(path, mime_type=IMAGE_TYPES[match.group(1)], headers=headers)
 
 
+def _own_origin(request: Request) -> str:
+    return f"{request.scheme}://{request.host}"
+
+
+async def _preflight(request: Request) -> HTTPResponse:
+    """A browser asking before a cross-origin POST: yes only for the allowed origins (origins.py)."""
+    headers = cors_headers(request.headers.get("origin"), _own_origin(request), preflight=True)
+    return response.empty(status=204 if headers else 403, headers=headers)
+
+
+async def _cors(request: Request, reply: HTTPResponse) -> None:
+    """CORS headers for allowed origins; preflights may be answered by Rasa's CORS extension first."""
+    preflight = request.method == "OPTIONS"
+    for key, value in cors_headers(request.headers.get("origin"), _own_origin(request), preflight).items():
+        reply.headers[key] = value
+
+
 async def _health(_: Request) -> HTTPResponse:
     return response.json({"status": "ok"})
 
 
-async def _demo(_: Request) -> HTTPResponse:
-    return await response.file(
-        WEB_DIR / "demo.html", mime_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"}
-    )
+async def _demo(request: Request) -> HTTPResponse:
+    """The demo shop page. ``?customer=<id>`` plays the shop's server for a signed-in customer:
+    with ``SHOP_IDENTITY_SECRET`` set it signs the id, as a shop's own page would (bot/identity.py)."""
+    html = (WEB_DIR / "demo.html").read_text(encoding="utf-8")
+    customer, secret = request.args.get("customer", ""), os.environ.get(SECRET_ENV)
+    if secret and CUSTOMER_ID.fullmatch(customer):
+        tag = '<script src="/widget/static/widget.js"></script>'
+        signed = (
+            f'<script src="/widget/static/widget.js" data-customer-id="{customer}" '
+            f'data-customer-signature="{sign_customer(customer, secret)}"></script>'
+        )
+        html = html.replace(tag, signed)
+    return response.html(html, headers={"Cache-Control": "no-cache"})
 
 
 async def _static(_: Request, name: str) -> HTTPResponse:
@@ -450,6 +543,24 @@ def _shown_user_message(event: Dict[str, Any]) -> Dict[str, Any]:
     if event["text"] == PHOTO_INTENT and isinstance(photo, dict) and photo.get("url"):
         return {"type": "photo", "url": photo["url"]}
     return {"text": metadata.get("display") or event["text"]}
+
+
+def prune_uploads(folder: Path, days: int, now: Optional[float] = None) -> int:
+    """Delete stored photos older than ``days`` (and the folders left empty); returns how many."""
+    cutoff = (now or time.time()) - days * 86400
+    removed = 0
+    if not folder.is_dir():
+        return 0
+    for conversation in folder.iterdir():
+        if not (conversation.is_dir() and CONVERSATION_ID.fullmatch(conversation.name)):
+            continue
+        for photo in conversation.iterdir():
+            if UPLOAD_NAME.fullmatch(photo.name) and photo.stat().st_mtime < cutoff:
+                photo.unlink(missing_ok=True)
+                removed += 1
+        if not any(conversation.iterdir()):
+            conversation.rmdir()
+    return removed
 
 
 def _default_repository() -> Any:

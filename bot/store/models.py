@@ -311,3 +311,16 @@ class CannedReplyRow(Base):
     text = Column(Text, nullable=False)
     updated_by = Column(String(40), nullable=False, default="")
     updated_at = Column(DateTime, nullable=False)
+class ProofFailureRow(Base):
+    """A wrong ownership proof for an order number (existing or not), counted across conversations.
+
+    Enough of them within the window lock the number out of the bot for a while (shop.yml
+    ``identity``); ``client`` is the caller's address when the channel knows it.
+    """
+
+    __tablename__ = "proof_failures"
+    id = Column(Integer, primary_key=True)
+    order_id = Column(String(32), nullable=False, index=True)
+    conversation_id = Column(CONVERSATION, nullable=False)
+    client = Column(String(64), nullable=True)
+    at = Column(DateTime, nullable=False, index=True)

@@ -702,3 +702,67 @@ class OrderRepository:
     def session_factory(self) -> sessionmaker:
         """The sessions this repository uses, so ``ConsoleRepository`` works on the same database."""
         return self._sessions
+    # ---- ownership proof and the shop's own customers (issue #11) -------------------
+
+    def record_proof_failure(self, order_id: str, conversation_id: str, client: Optional[str] = None) -> None:
+        """One wrong proof for ``order_id`` (which need not exist: the count must not tell)."""
+        row = m.ProofFailureRow(
+            order_id=_digits(order_id)[:32],
+            conversation_id=str(conversation_id)[:128],
+            client=(client or None) and str(client)[:64],
+            at=self._now(),
+        )
+        self._add(row)
+
+    def proof_failures_since(self, order_id: str, since: datetime) -> List[datetime]:
+        """When the recent wrong proofs for ``order_id`` were made, oldest first."""
+        query = (
+            select(m.ProofFailureRow.at)
+            .where(m.ProofFailureRow.order_id == _digits(order_id)[:32], m.ProofFailureRow.at >= since)
+            .order_by(m.ProofFailureRow.at)
+        )
+        with self._sessions() as session:
+            return list(session.execute(query).scalars())
+
+    def clear_proof_failures(self, order_id: str) -> None:
+        """A right proof starts the count again."""
+        from sqlalchemy import delete
+
+        with self._sessions.begin() as session:
+            session.execute(
+                delete(m.ProofFailureRow).where(m.ProofFailureRow.order_id == _digits(order_id)[:32])
+            )
+
+    def orders_for_customer(self, customer_id: str, limit: int = 5) -> List[Order]:
+        """A signed-in customer's most recent orders (the shop vouched for who they are)."""
+        if not str(customer_id).isdigit():
+            return []
+        query = (
+            select(m.OrderRow)
+            .options(*_ORDER_LOAD)
+            .where(m.OrderRow.customer_id == int(customer_id))
+            .order_by(m.OrderRow.paid_at.desc(), m.OrderRow.order_id.desc())
+            .limit(limit)
+        )
+        return self._all(query, _to_order)
+
+    def customer_owns(self, customer_id: str, order_id: str) -> bool:
+        """True when the signed-in customer ``customer_id`` placed ``order_id``."""
+        if not str(customer_id).isdigit():
+            return False
+        query = select(m.OrderRow.customer_id).where(m.OrderRow.order_id == str(order_id).strip())
+        with self._sessions() as session:
+            owner = session.execute(query).scalar_one_or_none()
+        return owner is not None and owner == int(customer_id)
+
+    def proof_failures_by(self, since: datetime, conversation_id: Optional[str] = None, client: Optional[str] = None) -> int:
+        """Wrong proofs since ``since`` from one conversation or one client address, whatever the order."""
+        from sqlalchemy import func
+
+        query = select(func.count(m.ProofFailureRow.id)).where(m.ProofFailureRow.at >= since)
+        if conversation_id is not None:
+            query = query.where(m.ProofFailureRow.conversation_id == str(conversation_id)[:128])
+        if client is not None:
+            query = query.where(m.ProofFailureRow.client == str(client)[:64])
+        with self._sessions() as session:
+            return int(session.execute(query).scalar_one())

@@ -1,19 +1,23 @@
-"""Which order, and is it the shopper's: the form validation and its three-strikes lock."""
+"""Which order, and is it the shopper's: the form validation, the lock-out counted in the database, the shop's signed-in customer."""
 
 from __future__ import annotations
 
-import pytest
+from datetime import timedelta
+
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.identify import ActionSetRequest, ValidateOrderForm
+from actions.identify import ActionAskOrderId, ActionSetRequest, ValidateOrderForm
 from tests.action_server.conftest import make_tracker, slot_events, texts, user
+from tests.conftest import NOW
 
 
 async def _validate(domain, slots, message, intent="inform_order", entities=None):
     """Run the form validation as Rasa does: slot mappings have already set the entities' slots."""
     filled = [{"event": "slot", "name": e["entity"], "value": e["value"]} for e in entities or []]
     current = {**slots, **{e["name"]: e["value"] for e in filled}}
-    tracker = make_tracker(slots=current, events=[user(message, intent, entities), *filled], active_loop="order_form")
+    tracker = make_tracker(
+        slots=current, events=[user(message, intent, entities), *filled], active_loop="order_form"
+    )
     dispatcher = CollectingDispatcher()
     events = await ValidateOrderForm().run(dispatcher, tracker, domain)
     return slot_events(events), texts(dispatcher), dispatcher
@@ -26,56 +30,192 @@ async def test_set_request_remembers_the_intent(rt, domain):
 
 
 async def test_order_number_alone_keeps_the_pending_request(rt, domain):
-    tracker = make_tracker(slots={"pending_request": "return"}, events=[user("1001000000000004", "inform_order")])
+    tracker = make_tracker(
+        slots={"pending_request": "return"}, events=[user("1001000000000004", "inform_order")]
+    )
     events = await ActionSetRequest().run(CollectingDispatcher(), tracker, domain)
     assert slot_events(events)["pending_request"] == "return"
 
 
 async def test_known_order_asks_for_proof_and_shows_nothing(rt, domain):
-    slots, said, _ = await _validate(domain, {"requested_slot": "order_id"}, "1001000000000004",
-                                     entities=[{"entity": "order_id", "value": "1001000000000004"}])
+    slots, said, _ = await _validate(
+        domain,
+        {"requested_slot": "order_id"},
+        "1001000000000004",
+        entities=[{"entity": "order_id", "value": "1001000000000004"}],
+    )
     assert slots["order_id"] == "1001000000000004" and slots.get("phone", None) is None
     assert "verified_order" not in slots and "羊毛衫" not in said
 
 
-async def test_unknown_order_is_refused_politely(rt, domain):
-    slots, said, _ = await _validate(domain, {"requested_slot": "order_id"}, "1001000000000099")
-    assert slots["order_id"] is None and ("没有查到" in said or "没找到" in said)
+async def test_an_unknown_order_gets_the_same_questions_as_a_real_one(rt, domain):
+    """Whether an order exists is not said: both are asked for the proof, both fail alike."""
+    replies = []
+    for order in ("1001000000000004", "1001000000000099"):
+        slots, said, _ = await _validate(domain, {"requested_slot": "order_id"}, order)
+        assert slots == {"order_id": order, "phone": None, "order_locked": False}
+        assert said == ""
+        rt.rng.seed(1)
+        slots, said, _ = await _validate(
+            domain,
+            {"requested_slot": "phone", "order_id": order},
+            "1234",
+            entities=[{"entity": "phone", "value": "1234"}],
+        )
+        replies.append(said)
+    assert replies[0] == replies[1] and "2 次" in replies[0]
 
 
 async def test_right_tail_verifies(rt, domain):
-    slots, _, _ = await _validate(domain, {"requested_slot": "phone", "order_id": "1001000000000004"}, "0004",
-                                  entities=[{"entity": "phone", "value": "0004"}])
+    slots, _, _ = await _validate(
+        domain,
+        {"requested_slot": "phone", "order_id": "1001000000000004"},
+        "0004",
+        entities=[{"entity": "phone", "value": "0004"}],
+    )
     assert slots["verified_order"] == "1001000000000004" and slots["proof_failures"] == 0
 
 
-@pytest.mark.parametrize("failures, locked", [(0, False), (1, False), (2, True)])
-async def test_three_wrong_proofs_lock_the_order(rt, domain, failures, locked):
+async def _wrong(domain, order="1001000000000004", sender="test-user", proof="1234"):
+    filled = {"event": "slot", "name": "phone", "value": proof}
+    tracker = make_tracker(
+        slots={"requested_slot": "phone", "order_id": order, "phone": proof},
+        events=[user(proof, "inform_order", [{"entity": "phone", "value": proof}]), filled],
+        active_loop="order_form",
+        sender=sender,
+    )
+    dispatcher = CollectingDispatcher()
+    events = await ValidateOrderForm().run(dispatcher, tracker, domain)
+    return slot_events(events), texts(dispatcher), dispatcher
+
+
+async def test_wrong_proofs_are_counted_per_order_across_conversations(rt, domain):
+    """A new conversation does not start the count again (the brute-force of issue #11)."""
+    for n, left in ((1, 2), (2, 1)):
+        slots, said, _ = await _wrong(domain, sender=f"visitor-{n}")
+        assert slots["phone"] is None and not slots.get("order_locked") and f"{left} 次" in said
+    slots, said, dispatcher = await _wrong(domain, sender="visitor-3")
+    assert slots["order_locked"] is True and "verified_order" not in slots and "羊毛衫" not in said
+    assert [m["buttons"] for m in dispatcher.messages] == [[{"title": "转人工客服", "payload": "/ask_human"}]]
+    assert len(dispatcher.messages) == 1 and "30 分钟" in said
+    # locked now: even the right proof, from yet another conversation, is not checked
+    slots, said, _ = await _wrong(domain, sender="visitor-4", proof="0004")
+    assert slots["order_locked"] is True and "verified_order" not in slots
+    # another order is not affected
+    slots, _, _ = await _wrong(domain, order="1001000000000002", sender="visitor-5", proof="0002")
+    assert slots["verified_order"] == "1001000000000002"
+
+
+async def test_the_lock_ends_after_the_lockout(rt, domain, repo):
+    for n in range(3):
+        await _wrong(domain, sender=f"visitor-{n}")
+    later = NOW + timedelta(minutes=rt.settings.identity.lockout_minutes + 1)
+    rt.clock = lambda: later
+    repo._clock = lambda: later
+    slots, _, _ = await _wrong(domain, sender="owner", proof="0004")
+    assert slots["verified_order"] == "1001000000000004"
+    assert repo.proof_failures_since("1001000000000004", NOW - timedelta(days=1)) == []
+
+
+async def test_a_phone_alone_lists_nothing_for_a_visitor(rt, domain):
     slots, said, dispatcher = await _validate(
-        domain, {"requested_slot": "phone", "order_id": "1001000000000004", "proof_failures": failures}, "1234",
-        entities=[{"entity": "phone", "value": "1234"}])
-    assert slots["phone"] is None and slots["proof_failures"] == failures + 1
-    assert bool(slots.get("order_locked")) is locked
-    assert "verified_order" not in slots and "羊毛衫" not in said
-    if locked:
-        assert any(b["payload"] == "/ask_human" for m in dispatcher.messages for b in m.get("buttons") or [])
+        domain,
+        {"requested_slot": "order_id"},
+        "13800000013",
+        entities=[{"entity": "phone", "value": "13800000013"}],
+    )
+    assert not any(m.get("buttons") for m in dispatcher.messages)
+    assert "1001000000000013" not in str(dispatcher.messages) and "订单号" in said
+    assert slots["phone"] is None
 
 
-async def test_full_phone_lists_that_phones_orders(rt, domain):
-    slots, said, dispatcher = await _validate(domain, {"requested_slot": "order_id"}, "13800000013",
-                                              entities=[{"entity": "phone", "value": "13800000013"}])
-    buttons = [b for m in dispatcher.messages for b in m.get("buttons") or []]
-    assert len(buttons) == 2 and all("1001000000000013" in b["payload"] or "1001000000000014" in b["payload"]
-                                     for b in buttons)
-    assert slots["phone"] == "13800000013"
+def _signed_in(tracker_events, customer_id):
+    tracker_events[0]["metadata"] = {"customer_id": customer_id}
+    return tracker_events
+
+
+async def test_a_signed_in_customer_picks_from_their_own_orders(rt, domain, repo):
+    owner = repo.get_order("1001000000000013")
+    customer = str(_customer_of(repo, "1001000000000013"))
+    tracker = make_tracker(
+        events=_signed_in([user("我要退货", "request_return")], customer), active_loop="order_form"
+    )
+    dispatcher = CollectingDispatcher()
+    await ActionAskOrderId().run(dispatcher, tracker, domain)
+    payloads = [b["payload"] for m in dispatcher.messages for b in m.get("buttons") or []]
+    assert len(payloads) == 2 and all("100100000000001" in p for p in payloads) and owner is not None
+    # choosing one needs no phone proof; someone else's order still does
+    for order, verified in (("1001000000000014", True), ("1001000000000004", False)):
+        events = _signed_in(
+            [user(order, "inform_order"), {"event": "slot", "name": "order_id", "value": order}], customer
+        )
+        tracker = make_tracker(
+            slots={"requested_slot": "order_id", "order_id": order}, events=events, active_loop="order_form"
+        )
+        slots = slot_events(await ValidateOrderForm().run(CollectingDispatcher(), tracker, domain))
+        assert (slots.get("verified_order") == order) is verified
+
+
+async def test_a_visitor_is_asked_for_the_order_number(rt, domain):
+    dispatcher = CollectingDispatcher()
+    await ActionAskOrderId().run(
+        dispatcher, make_tracker(events=[user("我要退货", "request_return")]), domain
+    )
+    assert "订单号" in texts(dispatcher) and not any(m.get("buttons") for m in dispatcher.messages)
+
+
+def _customer_of(repo, order_id):
+    from sqlalchemy import select
+
+    from bot.store import models as m
+
+    with repo._sessions() as session:
+        return session.execute(
+            select(m.OrderRow.customer_id).where(m.OrderRow.order_id == order_id)
+        ).scalar_one()
 
 
 async def test_traditional_shopper_gets_traditional_text(rt, domain):
-    tracker = make_tracker(slots={"requested_slot": "order_id", "order_id": "1001000000000099"},
-                           events=[user("我的訂單號碼是1001000000000099", "inform_order"),
-                                   {"event": "slot", "name": "order_id", "value": "1001000000000099"}],
-                           active_loop="order_form")
+    tracker = make_tracker(
+        slots={"requested_slot": "order_id", "order_id": "100100"},
+        events=[
+            user("我的訂單號碼是100100", "inform_order"),
+            {"event": "slot", "name": "order_id", "value": "100100"},
+        ],
+        active_loop="order_form",
+    )
     dispatcher = CollectingDispatcher()
     await ValidateOrderForm().run(dispatcher, tracker, domain)
     said = texts(dispatcher)
     assert "訂單" in said and "订单" not in said
+
+
+async def test_one_conversation_trying_many_orders_is_stopped(rt, domain):
+    """One tail against many order numbers: the conversation's own count stops it."""
+    limit = rt.settings.identity.max_failures_per_conversation
+    orders = [f"10010000000001{n:02d}" for n in range(limit)]
+    for order in orders:
+        slots, _, _ = await _wrong(domain, order=order, sender="enumerator")
+        assert not slots.get("order_locked")
+    slots, said, _ = await _wrong(domain, order="1001000000000004", sender="enumerator", proof="0004")
+    assert slots["order_locked"] is True and "verified_order" not in slots
+    slots, _, _ = await _wrong(domain, order="1001000000000004", sender="someone-else", proof="0004")
+    assert slots["verified_order"] == "1001000000000004"
+
+
+async def test_one_address_trying_many_orders_is_stopped(rt, domain):
+    limit = rt.settings.identity.max_failures_per_client
+    for n in range(limit):
+        tracker_events = [user("1234", "inform_order", [{"entity": "phone", "value": "1234"}]),
+                          {"event": "slot", "name": "phone", "value": "1234"}]
+        tracker_events[0]["metadata"] = {"client": "203.0.113.9"}
+        tracker = make_tracker(slots={"requested_slot": "phone", "order_id": f"10010000000002{n:02d}", "phone": "1234"},
+                               events=tracker_events, active_loop="order_form", sender=f"c{n}")
+        await ValidateOrderForm().run(CollectingDispatcher(), tracker, domain)
+    events = [user("0004", "inform_order", [{"entity": "phone", "value": "0004"}]),
+              {"event": "slot", "name": "phone", "value": "0004"}]
+    events[0]["metadata"] = {"client": "203.0.113.9"}
+    tracker = make_tracker(slots={"requested_slot": "phone", "order_id": "1001000000000004", "phone": "0004"},
+                           events=events, active_loop="order_form", sender="fresh")
+    slots = slot_events(await ValidateOrderForm().run(CollectingDispatcher(), tracker, domain))
+    assert slots["order_locked"] is True

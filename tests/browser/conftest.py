@@ -1,7 +1,8 @@
 """Servers and a headless Chromium for the web widget's tests.
 
 ``shop_server``: the real action server and Rasa server (``credentials.yml``, so the widget
-channel is the one ``make run`` serves, with ``--cors "*"`` as scripts/run.sh starts it),
+channel is the one ``make run`` serves; the only other web origin allowed is
+``OTHER_SITE``, through WIDGET_ALLOWED_ORIGINS as a shop would configure it),
 each on a free port, over their own seeded database, as tests/integration/conftest.py does.
 ``echo_server``: the widget channel alone in front of a scripted stand-in for the bot
 (echo_app.py), for the protocol tests that need no trained model. Both are started once
@@ -18,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -92,10 +94,23 @@ class Servers:
         return body["seq"]
 
 
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# the one other site allowed to embed the widget (tests/browser/test_widget.py serves a page there)
+# (kept in the environment: pytest may import this module twice, and both must agree)
+OTHER_SITE_PORT = int(os.environ.setdefault("TEST_OTHER_SITE_PORT", str(_port())))
+OTHER_SITE = f"http://127.0.0.1:{OTHER_SITE_PORT}"
+
+
 def _environment(work: Path) -> Dict[str, str]:
     """A seeded database of our own, uploads in the work folder, the agent endpoint open."""
     env = dict(
         os.environ,
+        WIDGET_ALLOWED_ORIGINS=OTHER_SITE,
         DATABASE_URL=f"sqlite:///{work / 'shop.db'}",
         WIDGET_UPLOAD_DIR=str(work / "uploads"),
         WIDGET_AGENT_TOKEN=AGENT_TOKEN,
@@ -144,8 +159,6 @@ def shop_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
                 str(ROOT / "credentials.yml"),
                 "--port",
                 str(rasa_port),
-                "--cors",
-                "*",
             ],
             f"http://localhost:{rasa_port}/",
         ),

@@ -18,7 +18,7 @@ from typing import Any, Dict, Iterator, List
 
 import pytest
 
-from tests.browser.conftest import photo
+from tests.browser.conftest import OTHER_SITE_PORT, photo
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -282,7 +282,7 @@ def test_the_history_endpoint_agrees_with_the_page(shop, shop_server):
 
 
 @contextlib.contextmanager
-def another_site(html: str) -> Iterator[str]:
+def another_site(html: str, port: int = 0) -> Iterator[str]:
     """A plain web server on another local origin that serves ``html`` for every path."""
 
     class Page(http.server.BaseHTTPRequestHandler):
@@ -297,7 +297,7 @@ def another_site(html: str) -> Iterator[str]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Page)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -316,7 +316,7 @@ def test_one_script_tag_embeds_the_widget_on_another_site(browser, shop_server, 
     )
     context = browser.new_context(viewport={"width": 1100, "height": 800}, locale="zh-CN")
     try:
-        with another_site(page_html) as host:
+        with another_site(page_html, OTHER_SITE_PORT) as host:
             other = Shop(context.new_page(), host, screenshots)
             other.page.goto(host + "/")
             other.page.locator(".launcher").click()
@@ -333,5 +333,24 @@ def test_one_script_tag_embeds_the_widget_on_another_site(browser, shop_server, 
                 "SELECT content_type FROM evidence WHERE conversation_id = ?", other.conversation_id
             )
             assert rows == [("image/webp",)]
+    finally:
+        context.close()
+
+
+def test_a_site_that_is_not_allowed_cannot_talk_to_the_bot(browser, shop_server):
+    """Origins are allowed in one place (WIDGET_ALLOWED_ORIGINS); any other site's socket is refused."""
+    page_html = (
+        "<!doctype html><html><head><meta charset='utf-8'></head><body>"
+        f"<script src='{shop_server.base}/widget/static/widget.js' data-server='{shop_server.base}'></script>"
+        "</body></html>"
+    )
+    context = browser.new_context()
+    try:
+        with another_site(page_html) as host:  # a random port: not the allowed OTHER_SITE
+            page = context.new_page()
+            page.goto(host + "/")
+            page.locator(".launcher").click()
+            page.wait_for_timeout(3000)
+            assert page.locator(".status.online").count() == 0
     finally:
         context.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -97,7 +98,8 @@ def bot_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
     work = tmp_path_factory.mktemp("bot")
     env = dict(os.environ, DATABASE_URL=f"sqlite:///{work / 'shop.db'}",
                SQLALCHEMY_SILENCE_UBER_WARNING="1", TF_CPP_MIN_LOG_LEVEL="2",
-               FOLLOWUP_INTERVAL_SECONDS="1")  # the R14 runner looks for due promises every second
+               FOLLOWUP_INTERVAL_SECONDS="1",  # the R14 runner looks for due promises every second
+               SHOP_IDENTITY_SECRET=secrets.token_hex(16))  # made per run, never stored
     subprocess.run([sys.executable, "-m", "bot", "db", "seed"], cwd=ROOT, env=env, check=True)
     actions_port, rasa_port = _free_port(), _free_port()
     endpoints = work / "endpoints.yml"
@@ -114,7 +116,7 @@ def bot_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
     with serve(work, env, commands) as logs:
         bot = Bot(f"http://localhost:{rasa_port}")
         bot.logs = logs
-        bot.database_url = env["DATABASE_URL"]
+        bot.database_url, bot.identity_secret = env["DATABASE_URL"], env["SHOP_IDENTITY_SECRET"]
         yield bot
 
 

@@ -67,12 +67,18 @@ def test_order_status_from_the_database(bot_server, sender):
 
 
 def test_wrong_proof_three_times_locks_the_order(bot_server, sender):
-    bot_server.texts(sender, "帮我查下订单1001000000000004")
+    bot_server.texts(sender, "帮我查下订单1001000000000010")  # an order no other test of this server uses
     for attempt in ("1234", "5678"):
         reply = bot_server.texts(sender, attempt)
         assert "对不上" in reply or "不一致" in reply
-    last = bot_server.texts(sender, "9999")
-    assert "人工" in last and "羊毛衫" not in last
+    locked = bot_server.say(sender, "9999")
+    assert len(locked) == 1, "one clear message, not three contradictory ones"
+    assert "人工" in locked[0]["text"] and "硬盘" not in locked[0]["text"]
+    assert locked[0]["buttons"] == [{"title": "转人工客服", "payload": "/ask_human"}]
+    # a new conversation does not start the count again (issue #11)
+    other = sender + "-again"
+    again = bot_server.say(other, "帮我查下订单1001000000000010")
+    assert len(again) == 1 and "分钟" in again[0]["text"] and "硬盘" not in again[0]["text"]
 
 
 def test_traditional_in_traditional_out(bot_server, sender):

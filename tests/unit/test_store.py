@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SHOP = yaml.safe_load((ROOT / "bot" / "shop.yml").read_text(encoding="utf-8"))
 TABLES = {
     "customers", "orders", "order_items", "shipments", "tracking_events", "after_sales_cases", "evidence",
-    "compensation_offers", "refunds", "follow_ups", "handoffs", "ratings",
+    "compensation_offers", "refunds", "follow_ups", "handoffs", "ratings", "proof_failures",
     "handoff_states", "console_users", "console_sessions", "console_messages", "canned_replies",
 }  # fmt: skip
 D = timedelta(days=1)

@@ -2,7 +2,7 @@
 phase of transcripts, canned replies. Written by hand to match ``bot.store.models``.
 
 Revision ID: 0004_console
-Revises: 0002
+Revises: 0003_trust
 Create Date: 2026-12-02
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_console"
-down_revision = "0002"
+down_revision = "0003_trust"
 branch_labels = None
 depends_on = None
 
