@@ -23,6 +23,12 @@ RASA_PORTS=(${CLUSTER_RASA_PORTS:-5011 5012})
 ACTION_PORTS=(${CLUSTER_ACTION_PORTS:-5061 5062})
 PY=.venv/bin/python
 
+alive() {  # pidfile: a running process (a killed one may linger as a zombie nobody reaps)
+  [ -f "$1" ] || return 1
+  local pid; pid=$(cat "$1")
+  [ -r "/proc/$pid/status" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status"
+}
+
 need() {  # Debian packages, installed once
   local missing=()
   command -v redis-server >/dev/null || missing+=(redis-server)
@@ -55,7 +61,7 @@ database() {  # a role and database of this checkout's cluster; the password onl
 wait_up() {  # url, name, pidfile
   for _ in $(seq 1 240); do
     curl -fs "$1" >/dev/null 2>&1 && return 0
-    kill -0 "$(cat "$3")" 2>/dev/null || { echo "cluster: $2 exited; see $RUN/$2.log"; tail -20 "$RUN/$2.log"; exit 1; }
+    alive "$3" || { echo "cluster: $2 exited; see $RUN/$2.log"; tail -20 "$RUN/$2.log"; exit 1; }
     sleep 0.5
   done
   echo "cluster: $2 not up after 120 s; see $RUN/$2.log"; exit 1
@@ -63,7 +69,7 @@ wait_up() {  # url, name, pidfile
 
 start_one() {  # name, command...
   local name=$1; shift
-  if [ -f "$RUN/$name.pid" ] && kill -0 "$(cat "$RUN/$name.pid")" 2>/dev/null; then return; fi
+  if alive "$RUN/$name.pid"; then return; fi
   nohup "$@" > "$RUN/$name.log" 2>&1 &
   echo $! > "$RUN/$name.pid"
 }
@@ -73,8 +79,10 @@ start() {
   mkdir -p "$RUN"
   database
   DATABASE_URL=$(cat "$RUN/database_url"); export DATABASE_URL
-  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --daemonize yes --pidfile "$RUN/redis.pid" \
-    --dir "$RUN" --save "" --appendonly yes --logfile "$RUN/redis.log"
+  if ! alive "$RUN/redis.pid"; then
+    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --daemonize yes --pidfile "$RUN/redis.pid" \
+      --dir "$RUN" --save "" --appendonly yes --logfile "$RUN/redis.log"
+  fi
   $PY -m bot db seed
   REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"; export REDIS_URL
   $PY -m bot.cluster.config endpoints.yml "$RUN/endpoints.yml" --actions "http://127.0.0.1:$ACTIONS_PORT/webhook" \
@@ -91,20 +99,20 @@ start() {
       --credentials credentials.yml --port "$port"
   done
   local servers="" action_servers=""
-  for port in "${RASA_PORTS[@]}"; do servers+="        server 127.0.0.1:$port max_fails=1 fail_timeout=5s;"$'\n'; done
-  for port in "${ACTION_PORTS[@]}"; do action_servers+="        server 127.0.0.1:$port max_fails=1 fail_timeout=5s;"$'\n'; done
-  RASA_SERVERS="$servers" ACTION_SERVERS="$action_servers" $PY - "$RUN" "$PUBLIC_PORT" "$ACTIONS_PORT" <<'PYEOF'
+  for port in "${RASA_PORTS[@]}"; do servers+="        server 127.0.0.1:$port max_fails=0;"$'\n'; done
+  for port in "${ACTION_PORTS[@]}"; do action_servers+="        server 127.0.0.1:$port max_fails=0;"$'\n'; done
+  USER_NAME="$(id -un)" RASA_SERVERS="$servers" ACTION_SERVERS="$action_servers" $PY - "$RUN" "$PUBLIC_PORT" "$ACTIONS_PORT" <<'PYEOF'
 import os, sys
 run, public, actions = sys.argv[1:4]
 text = open("deploy/nginx.conf.in").read()
-for key, value in {"RUN": run, "PUBLIC_PORT": public, "ACTIONS_PORT": actions,
+for key, value in {"USER": os.environ.get("USER_NAME", "root"), "RUN": run, "PUBLIC_PORT": public, "ACTIONS_PORT": actions,
                    "RASA_SERVERS": os.environ["RASA_SERVERS"].rstrip("\n"),
                    "ACTION_SERVERS": os.environ["ACTION_SERVERS"].rstrip("\n")}.items():
     text = text.replace(f"@{key}@", value)
 open(f"{run}/nginx.conf", "w").write(text)
 PYEOF
   /usr/sbin/nginx -t -q -c "$RUN/nginx.conf" -p "$RUN"
-  if [ -f "$RUN/nginx.pid" ] && kill -0 "$(cat "$RUN/nginx.pid")" 2>/dev/null; then
+  if alive "$RUN/nginx.pid"; then
     /usr/sbin/nginx -c "$RUN/nginx.conf" -p "$RUN" -s reload
   else
     /usr/sbin/nginx -c "$RUN/nginx.conf" -p "$RUN"
@@ -139,7 +147,7 @@ status() {
   for pidfile in "$RUN"/*.pid; do
     [ -f "$pidfile" ] || continue
     name=$(basename "$pidfile" .pid)
-    if kill -0 "$(cat "$pidfile")" 2>/dev/null; then echo "$name: running"; else echo "$name: stopped"; fi
+    if alive "$pidfile"; then echo "$name: running"; else echo "$name: stopped"; fi
   done
 }
 

@@ -11,6 +11,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import subprocess
 import time
 import urllib.request
@@ -20,6 +21,7 @@ from typing import Dict, Iterator, List
 
 import aiohttp
 import pytest
+import yaml
 from sqlalchemy import create_engine, text
 
 from tests.cluster.conftest import free_port
@@ -31,18 +33,36 @@ class Cluster:
     def __init__(self, run: Path) -> None:
         self.run = run
         ports = [free_port() for _ in range(7)]
-        self.env = dict(os.environ, CLUSTER_RUN=str(run), CLUSTER_PORT=str(ports[0]),
+        # every simulated shopper comes from 127.0.0.1: the per-address limit (meant for carrier
+        # NAT, bot/shop.yml) is raised for this load test only; per-conversation limits stay
+        settings = yaml.safe_load((ROOT / "bot" / "shop.yml").read_text(encoding="utf-8"))
+        settings["limits"]["messages_per_minute_client"] = 1_000_000
+        (run / "shop.yml").write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+        self.env = dict(os.environ, CLUSTER_RUN=str(run), SHOP_SETTINGS=str(run / "shop.yml"), CLUSTER_PORT=str(ports[0]),
                         CLUSTER_ACTIONS_PORT=str(ports[1]), CLUSTER_REDIS_PORT=str(ports[2]),
                         CLUSTER_RASA_PORTS=f"{ports[3]} {ports[4]}", CLUSTER_ACTION_PORTS=f"{ports[5]} {ports[6]}",
                         FOLLOWUP_INTERVAL_SECONDS="5")
         self.url = f"http://127.0.0.1:{ports[0]}"
+        self.ports = {"rasa-1": ports[3], "rasa-2": ports[4], "actions-1": ports[5], "actions-2": ports[6]}
 
     def script(self, action: str) -> None:
-        subprocess.run([str(ROOT / "deploy" / "cluster.sh"), action], cwd=ROOT, env=self.env, check=True,
-                       stdout=subprocess.DEVNULL)
+        done = subprocess.run([str(ROOT / "deploy" / "cluster.sh"), action], cwd=ROOT, env=self.env,
+                              capture_output=True, text=True)
+        assert done.returncode == 0, f"cluster.sh {action} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
 
     def pid(self, name: str) -> int:
         return int((self.run / f"{name}.pid").read_text())
+
+    def kill(self, name: str, port: int) -> None:
+        """SIGKILL, and wait until its port refuses connections (the kernel tears it down after)."""
+        os.kill(self.pid(name), signal.SIGKILL)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            except OSError:
+                return
+            time.sleep(0.05)
 
     def database(self):
         return create_engine((self.run / "database_url").read_text().strip())
@@ -123,7 +143,7 @@ def test_pairs_from_one_sender_are_answered_in_order(cluster):
 def test_a_killed_replica_is_not_noticed_by_the_shopper(cluster):
     sender = "k-" + uuid.uuid4().hex[:10]
     _proven(cluster, sender)
-    os.kill(cluster.pid("rasa-1"), signal.SIGKILL)
+    cluster.kill("rasa-1", cluster.ports["rasa-1"])
     replies = [cluster.texts(sender, "物流好几天没动了") for _ in range(3)]
     assert all(r and "订单号" not in r for r in replies)  # the other replica knows the proven order
     cluster.script("start")  # brings the killed replica back
@@ -137,7 +157,7 @@ def test_a_killed_action_server_loses_no_turn_and_pays_nothing_twice(cluster):
     cluster.texts(sender, "尾号0011")
     cluster.texts(sender, "照片已经发过去了")
     cluster.texts(sender, "不退了，给点补偿吧")
-    os.kill(cluster.pid("actions-1"), signal.SIGKILL)
+    cluster.kill("actions-1", cluster.ports["actions-1"])
     replies = [cluster.texts(sender, "好的") for _ in range(2)]
     assert all(replies)
     with cluster.database().connect() as conn:
@@ -164,6 +184,7 @@ def test_a_rolling_restart_under_load_fails_no_message(cluster):
                     except aiohttp.ClientError as error:
                         failures.append(repr(error))
                     sent += 1
+                    await asyncio.sleep(0.05)  # a shopper types; 4 of them keep both replicas busy
         return sent
 
     async def restart_each(stop: asyncio.Event) -> None:
