@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SHOP = yaml.safe_load((ROOT / "bot" / "shop.yml").read_text(encoding="utf-8"))
 TABLES = {
     "customers", "orders", "order_items", "shipments", "tracking_events", "after_sales_cases", "evidence",
-    "compensation_offers", "refunds", "follow_ups", "handoffs", "ratings",
+    "compensation_offers", "refunds", "follow_ups", "handoffs", "ratings", "trainer_flags", "trainer_items",
 }  # fmt: skip
 D = timedelta(days=1)
 NS, LP, IT, DL = ShipState.NOT_SHIPPED, ShipState.LABEL_PRINTED, ShipState.IN_TRANSIT, ShipState.DELIVERED
