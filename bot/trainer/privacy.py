@@ -34,13 +34,17 @@ def _name(match: "re.Match[str]", replacement: str) -> str:
 
 
 def mask_for_screen(text: str) -> str:
-    """What the inbox shows: phones and order numbers half-hidden, names and addresses hidden."""
+    """What the inbox shows: phones and order numbers half-hidden, names and addresses hidden.
+
+    The length never changes, so an entity a trainer selects on the screen has the same
+    character span in the original message (which only the writer sees, to replace it).
+    """
     if not text:
         return text
     text = zh.MOBILE_RE.sub(lambda m: zh.mask_phone(m.group(0)), text)
     text = zh.ORDER_ID_RE.sub(lambda m: m.group(0)[:4] + "********" + m.group(0)[-4:], text)
-    text = NAME_RE.sub(lambda m: _name(m, "**"), text)
-    return ADDRESS_RE.sub("[地址]", text)
+    text = NAME_RE.sub(lambda m: _name(m, "*" * len(m.group("name"))), text)
+    return ADDRESS_RE.sub(lambda m: "*" * len(m.group(0)), text)
 
 
 def placeholders(text: str) -> str:
