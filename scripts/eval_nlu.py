@@ -17,9 +17,8 @@ import logging
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, List
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -27,31 +26,9 @@ os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def load_examples(path: Path) -> List[Tuple[str, str]]:
-    from rasa.shared.nlu.training_data.loading import load_data
-
-    data = load_data(str(path))
-    return [(m.get("text"), m.get("intent")) for m in data.intent_examples]
-
-
-async def predict(model: Path, texts: List[str]) -> Tuple[List[str], float, float]:
-    """Predicted intents, the model's load time and the mean parse latency (s)."""
-    from rasa.core.agent import Agent
-    from rasa.utils.log_utils import configure_structlog
-
-    # unconfigured, structlog prints every parse at debug level (and that costs time)
-    configure_structlog(logging.WARNING)
-
-    start = time.perf_counter()
-    agent = Agent.load(str(model))
-    load_time = time.perf_counter() - start
-    start = time.perf_counter()
-    predicted = []
-    for text in texts:
-        result = await agent.parse_message(text)
-        predicted.append((result.get("intent") or {}).get("name") or "None")
-    latency = (time.perf_counter() - start) / max(1, len(texts))
-    return predicted, load_time, latency
+# shared with the trainer's model comparison (bot/trainer/evaluate.py), so both measure alike;
+# bench.py and compare_pipelines.py import them from here
+from bot.trainer.evaluate import load_examples, predict  # noqa: E402
 
 
 def report(title: str, gold: List[str], predicted: List[str], picture: Path | None) -> float:
