@@ -1,7 +1,9 @@
 """Switching the running server's model under a stream of requests: none may fail.
 
 A real Rasa server (bot.serve run) and action server; four shoppers chat without pause through
-the REST channel while the model is switched to a candidate and restored again.
+the REST channel while the model is switched to a candidate and restored again. The server keeps
+its conversations in Rasa's SQLTrackerStore, so the same run checks the trainer's inbox and the
+export of a conversation the bot really had.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from bot.trainer.export import export
+from bot.trainer.inbox import Inbox
 from tests.integration.conftest import BIN, MODEL, ROOT, _free_port, serve
 
 
@@ -40,7 +44,9 @@ def test_switch_and_restore_under_load_drop_nothing(tmp_path: Path):
     subprocess.run([sys.executable, "-m", "bot", "db", "seed"], cwd=ROOT, env=env, check=True)
     actions_port, rasa_port = _free_port(), _free_port()
     endpoints = tmp_path / "endpoints.yml"
-    endpoints.write_text((ROOT / "endpoints.yml").read_text().replace(":5055/", f":{actions_port}/"))
+    tracker_db = tmp_path / "tracker.db"  # Rasa's SQLTrackerStore, as the served setup (#11) uses
+    endpoints.write_text((ROOT / "endpoints.yml").read_text().replace(":5055/", f":{actions_port}/")
+                         + f"\ntracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {tracker_db}\n")
     credentials = tmp_path / "credentials.yml"
     credentials.write_text(f"rest:\ntests.integration.trainer_channel.TrainerTestInput:\n  models: {models_dir}\n")
     base = f"http://localhost:{rasa_port}"
@@ -89,8 +95,24 @@ def test_switch_and_restore_under_load_drop_nothing(tmp_path: Path):
         stop.set()
         for thread in threads:
             thread.join()
+        # a real conversation for the trainer: a doubtful message, then a request for a human
+        _post(f"{base}/webhooks/rest/webhook", {"sender": "review-1", "message": "你好"})
+        _post(f"{base}/webhooks/rest/webhook", {"sender": "review-1", "message": "嗯哼 那啥"})
+        _post(f"{base}/webhooks/rest/webhook", {"sender": "review-1", "message": "转人工"})
     assert failures == []
     assert answered[0] > 20
     assert slowest[0] < 10
     registry = json.loads((models_dir / "registry.json").read_text())
     assert [h["active"] for h in registry["history"]] == ["cand-1", switched["previous"]]
+
+    inbox = Inbox(f"sqlite:///{tracker_db}", env["DATABASE_URL"])
+    items = {i["text"]: i for i in inbox.items() if i["conversation_id"] == "review-1"}
+    assert "low_confidence" in items["嗯哼 那啥"]["reasons"]
+    assert "before_handoff" in items["转人工"]["reasons"]
+    assert [t["text"] for t in items["转人工"]["context"] if t["speaker"] == "user"] == ["你好", "嗯哼 那啥", "转人工"]
+    story = export(f"sqlite:///{tracker_db}", "review-1", folder=tmp_path)
+    done = subprocess.run([sys.executable, "-m", "bot.serve", "test", "core", "--model", str(MODEL),
+                           "--stories", str(story), "--out", str(tmp_path / "out"), "--no-plot"],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "story:" not in (tmp_path / "out" / "failed_test_stories.yml").read_text(), story.read_text()
