@@ -203,6 +203,53 @@ class Inbox:
         item["last_seen"] = datetime.fromtimestamp(group["last_seen"], timezone.utc).isoformat()
         return item
 
+    # ---- conversation review ---------------------------------------------------------------
+
+    def conversation(self, conversation_id: str) -> List[Dict[str, Any]]:
+        """One conversation as the shopper saw it, with the NLU's reading of each message (masked)."""
+        events = self.conversations(since_days=3650).get(conversation_id, [])
+        turns = []
+        for event in events:
+            if event["type"] == "action" and event["action"] == HANDOFF_ACTION:
+                turns.append({"speaker": "handoff", "text": None, "at": event["timestamp"]})
+            elif event["type"] in ("user", "bot") and event["text"]:
+                turn = {"speaker": event["type"], "text": privacy.mask_for_screen(event["text"]),
+                        "at": event["timestamp"]}
+                if event["type"] == "user":
+                    guess = reading(event["parse_data"])
+                    turn.update(intent=guess["intent"], confidence=guess["confidence"], fell_back=guess["fell_back"])
+                turns.append(turn)
+        return turns
+
+    def search(self, handed_off: Optional[bool] = None, fell_back: Optional[bool] = None,
+               max_rating: Optional[int] = None, intent: Optional[str] = None,
+               since: Optional[float] = None, until: Optional[float] = None) -> List[Dict[str, Any]]:
+        """Conversations filtered as the review page needs, newest first (times are epoch seconds)."""
+        ratings: Dict[str, int] = {}
+        with self.sessions() as session:
+            for cid, score in session.execute(select(m.RatingRow.conversation_id, m.RatingRow.score)):
+                ratings[cid] = min(score, ratings.get(cid, score))
+        out = []
+        for cid, events in self.conversations(since_days=3650).items():
+            users = [e for e in events if e["type"] == "user"]
+            if not users:
+                continue
+            readings = [reading(e["parse_data"]) for e in users]
+            summary = {"conversation_id": cid, "started": events[0]["timestamp"], "last": events[-1]["timestamp"],
+                       "messages": len(users), "rating": ratings.get(cid),
+                       "handed_off": any(e["type"] == "action" and e["action"] == HANDOFF_ACTION for e in events),
+                       "fell_back": any(r["fell_back"] for r in readings),
+                       "intents": sorted({r["intent"] for r in readings if r["intent"]})}
+            if ((handed_off is not None and summary["handed_off"] != handed_off)
+                    or (fell_back is not None and summary["fell_back"] != fell_back)
+                    or (max_rating is not None and (summary["rating"] is None or summary["rating"] > max_rating))
+                    or (intent is not None and intent not in summary["intents"])
+                    or (since is not None and summary["last"] < since)
+                    or (until is not None and summary["started"] > until)):
+                continue
+            out.append(summary)
+        return sorted(out, key=lambda c: -c["last"])
+
     # ---- the shop database ----------------------------------------------------------------
 
     def _handled(self) -> set:

@@ -109,3 +109,16 @@ def test_annotate_saves_validates_commits_and_closes(inbox):
     assert "- 订单[2024010100000001](order_id)怎么回事" in orders and "1001000000000004怎么回事" not in orders
     assert run(inbox.project, "log", "-1", "--format=%an").strip() == "Li Wei"
     assert inbox.item(item["id"]) is None
+
+
+def test_conversation_review_reads_and_filters(inbox):
+    turns = inbox.conversation("c-handoff")
+    assert [t["speaker"] for t in turns] == ["user", "handoff", "bot"]
+    assert turns[0]["text"] == "订单1001********0004怎么回事" and turns[0]["intent"] == "check_order_status"
+    assert [c["conversation_id"] for c in inbox.search(handed_off=True)] == ["c-handoff"]
+    assert {c["conversation_id"] for c in inbox.search(fell_back=True)} == {"c-fallback", "c-again"}
+    assert [c["conversation_id"] for c in inbox.search(max_rating=2)] == ["c-rated"]
+    assert [c["conversation_id"] for c in inbox.search(intent="thank")] == ["c-fine"]
+    newest = inbox.search()[0]
+    assert newest["conversation_id"] == "c-again" and newest["messages"] == 1
+    assert inbox.search(since=newest["last"] + 1) == []
