@@ -86,6 +86,12 @@ def data_lock(project: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def domain_intents(project: Path = ROOT) -> List[str]:
+    """The intents a trainer may choose from (the domain's, for the searchable list)."""
+    data = YAML(typ="safe").load((Path(project) / "domain.yml").read_text(encoding="utf-8")) or {}
+    return sorted(i if isinstance(i, str) else next(iter(i)) for i in data.get("intents") or [])
+
+
 def example_lines(block: str) -> List[str]:
     """The examples of a block scalar, without their ``- `` dash."""
     return [line.strip()[2:] for line in block.splitlines() if line.strip().startswith("- ")]

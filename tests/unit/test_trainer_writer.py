@@ -10,7 +10,7 @@ import threading
 import pytest
 
 from bot.trainer import privacy
-from bot.trainer.writer import Correction, DataSet, SaveRefused, render, save
+from bot.trainer.writer import Correction, DataSet, SaveRefused, domain_intents, render, save
 from tests.unit.trainer_project import ROOT, make_project, run
 
 
@@ -117,3 +117,8 @@ def test_two_trainers_saving_at_once_lose_neither_change(project):
     assert "- 颜色跟图片差太多了吧这也" in product and "- 码数偏小一码半 穿不上" in product
     assert sorted(run(project, "log", "--format=%an").split()) == ["A", "B", "seed"]
     assert run(project, "status", "--porcelain") == ""
+
+
+def test_domain_intents_for_the_searchable_list():
+    intents = domain_intents()
+    assert "request_return" in intents and "ask_human" in intents and intents == sorted(intents)
