@@ -142,6 +142,12 @@ class DataSet:
                     self.home.setdefault(item["intent"], (path, item))
                     for example in example_lines(item["examples"]):
                         self.seen.setdefault(privacy.normalise(example), item["intent"])
+        self.test_sets = {}  # messages the model must never train on (tests/unit/test_nlu_data.py)
+        for path in sorted((self.project / "tests" / "nlu").glob("*.yml")):
+            doc = YAML(typ="safe").load(path.read_text(encoding="utf-8")) or {}
+            for item in doc.get("nlu") or []:
+                for example in example_lines(item.get("examples") or ""):
+                    self.test_sets.setdefault(privacy.normalise(example), path.name)
 
     def add(self, correction: Correction) -> Tuple[Optional[str], Optional[str]]:
         """(file name, line) once added, or (None, reason) when it is not added."""
@@ -154,6 +160,8 @@ class DataSet:
             return None, "nothing left to learn from once personal data is removed"
         if key in self.seen:
             return None, f"already an example of {self.seen[key]}"
+        if key in self.test_sets:
+            return None, f"a message of the test set {self.test_sets[key]}: the model must never train on it"
         block = str(item["examples"])
         item["examples"] = LiteralScalarString(block + ("" if block.endswith("\n") else "\n") + f"- {line}\n")
         self.seen[key] = correction.intent

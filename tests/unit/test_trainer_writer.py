@@ -122,3 +122,11 @@ def test_two_trainers_saving_at_once_lose_neither_change(project):
 def test_domain_intents_for_the_searchable_list():
     intents = domain_intents()
     assert "request_return" in intents and "ask_human" in intents and intents == sorted(intents)
+
+
+def test_messages_of_the_test_sets_never_enter_training(project):
+    (project / "tests" / "nlu").mkdir(parents=True)
+    (project / "tests" / "nlu" / "heldout.yml").write_text(
+        'version: "3.1"\nnlu:\n  - intent: greet\n    examples: |\n      - 哈喽哈喽有人没\n')
+    result = save(project, [Correction("哈喽哈喽，有人没？", "greet")], trainer="Li Wei")
+    assert result.added == [] and "heldout.yml" in result.skipped[0][1]
