@@ -157,7 +157,7 @@ async def activate(app: Any, path: Path, models: Path = MODELS, actor: str = "",
         processor = await load_processor(agent, Path(path))
         old = swap(agent, processor)
         state = registry(models)
-        old_name = state["active"] or _keep_served(models, old)
+        old_name = state["active"] or await asyncio.to_thread(_keep_served, models, old)
         if persist:
             await asyncio.to_thread(_serve_file, models, Path(path))
         state.update(previous=old_name, active=model_name(path))
