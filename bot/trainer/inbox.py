@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Union
 
 from ruamel.yaml import YAML
-from sqlalchemy import select, text
+from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import Engine
 
 from bot.store import db
@@ -95,6 +95,9 @@ class Inbox:
 
     def conversations(self, since_days: float = 30) -> Dict[str, List[Dict[str, Any]]]:
         """Every conversation's user and bot turns and actions, oldest first."""
+        if not inspect(self.tracker).has_table("events"):
+            raise LookupError("the tracker store has no 'events' table: the inbox reads Rasa's SQL tracker store "
+                              "(endpoints.yml tracker_store type SQL) on this database")
         since = time.time() - since_days * 86400
         query = text("SELECT id, sender_id, type_name, timestamp, action_name, data FROM events "
                      "WHERE type_name IN ('user', 'bot', 'action') AND timestamp >= :since ORDER BY id")

@@ -122,3 +122,10 @@ def test_conversation_review_reads_and_filters(inbox):
     newest = inbox.search()[0]
     assert newest["conversation_id"] == "c-again" and newest["messages"] == 1
     assert inbox.search(since=newest["last"] + 1) == []
+
+
+def test_a_database_without_rasas_events_says_so(tmp_path):
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    db.upgrade_to_head(url)
+    with pytest.raises(LookupError, match="SQL tracker store"):
+        Inbox(url, url).items()
