@@ -150,20 +150,27 @@ def swap(agent: Any, processor: Any) -> Any:
     return old
 
 
-async def activate(app: Any, path: Path, models: Path = MODELS, actor: str = "", persist: bool = True) -> Dict[str, Any]:
-    """Run the model at ``path`` in the server of ``app`` (a Sanic app with ``ctx.agent``)."""
+async def activate(app: Any, path: Path, models: Path = MODELS, actor: str = "", persist: bool = True,
+                   evidence: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """Run the model at ``path`` in the server of ``app`` (a Sanic app with ``ctx.agent``).
+
+    ``evidence`` (the gate's verdict, an override) is kept with the switch in the history.
+    """
     agent = app.ctx.agent
     async with _lock():
+        started = time.perf_counter()
         processor = await load_processor(agent, Path(path))
+        load_seconds = time.perf_counter() - started
         old = swap(agent, processor)
         state = registry(models)
         old_name = state["active"] or await asyncio.to_thread(_keep_served, models, old)
         if persist:
             await asyncio.to_thread(_serve_file, models, Path(path))
         state.update(previous=old_name, active=model_name(path))
-        state["history"].append({"at": time.time(), "active": model_name(path), "by": actor})
+        state["history"].append({"at": time.time(), "active": model_name(path), "by": actor, **(evidence or {})})
         _save_registry(models, state)
-    return {"active": state["active"], "previous": state["previous"], "model_file": str(path)}
+    return {"active": state["active"], "previous": state["previous"], "model_file": str(path),
+            "load_seconds": round(load_seconds, 3)}
 
 
 def _keep_served(models: Path, old_processor: Any) -> Optional[str]:
@@ -194,6 +201,7 @@ async def promote(app: Any, name: str, actor: str, models: Path = MODELS,
     path = find(name, models)
     evaluation = evaluation_of(path)
     verdict = gate(evaluation) if evaluation else {"passed": False, "reasons": ["not evaluated"]}
+    evidence: Dict[str, Any] = {"gate": verdict}
     if not verdict["passed"]:
         if not (override_by and override_reason.strip()):
             raise GateClosed(verdict["reasons"])
@@ -201,7 +209,8 @@ async def promote(app: Any, name: str, actor: str, models: Path = MODELS,
         state.setdefault("overrides", []).append({"at": time.time(), "model": name, "by": override_by,
                                                   "reason": override_reason.strip(), "gate": verdict["reasons"]})
         _save_registry(models, state)
-    return await activate(app, path, models, actor=actor)
+        evidence["override"] = {"by": override_by, "reason": override_reason.strip()}
+    return await activate(app, path, models, actor=actor, evidence=evidence)
 
 
 async def restore(app: Any, actor: str, models: Path = MODELS) -> Dict[str, Any]:

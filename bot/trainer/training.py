@@ -65,10 +65,26 @@ def start(project: Path = ROOT, models: Path = registry.MODELS, trainer: str = "
     paths = _paths(models, name)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     with paths["log"].open("ab") as log:
-        subprocess.Popen([sys.executable, "-m", "bot.trainer.training", "run", name, "--project", str(project),
+        process = subprocess.Popen([sys.executable, "-m", "bot.trainer.training", "run", name, "--project", str(project),
                           "--models", str(models)], cwd=project, env=env, stdout=log, stderr=subprocess.STDOUT,
                          start_new_session=True)
+    _write(models, name, pid=process.pid)
     return name
+
+
+def _alive(pid: Optional[int]) -> bool:
+    if not pid:
+        return True  # not started yet
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a finished child of this process that nobody waited for is a zombie, not alive
+        return os.waitpid(pid, os.WNOHANG) == (0, 0)
+    except ChildProcessError:
+        return True
 
 
 def status(run_id: str, models: Path = registry.MODELS, tail: int = 20) -> Optional[Dict[str, Any]]:
@@ -79,6 +95,10 @@ def status(run_id: str, models: Path = registry.MODELS, tail: int = 20) -> Optio
     if not paths["run"].exists():
         return None
     state = json.loads(paths["run"].read_text())
+    if state["state"] in ("queued", "training", "evaluating") and not _alive(state.get("pid")):
+        state = json.loads(paths["run"].read_text())  # it may have finished just now
+        if state["state"] in ("queued", "training", "evaluating"):
+            state = _write(models, run_id, state="failed", error="the training process ended unexpectedly")
     if state["state"] == "training":  # the estimate moves while the process trains
         expected = state.get("expected_seconds") or DEFAULT_SECONDS
         state["progress"] = round(min(0.85, 0.05 + 0.8 * (time.time() - state["started_at"]) / expected), 3)
@@ -87,6 +107,13 @@ def status(run_id: str, models: Path = registry.MODELS, tail: int = 20) -> Optio
     state["evaluation"] = json.loads(paths["evaluation"].read_text()) if paths["evaluation"].exists() else None
     state["gate"] = registry.gate(state["evaluation"]) if state["evaluation"] else None
     return state
+
+
+def runs(models: Path = registry.MODELS) -> list:
+    """Every training run, newest first (for the console's list)."""
+    folder = registry.candidates_dir(models)
+    names = sorted((p.name[: -len(".run.json")] for p in folder.glob("*.run.json")), reverse=True)
+    return [s for s in (status(n, models, tail=0) for n in names) if s]
 
 
 def run(name: str, project: Path = ROOT, models: Path = registry.MODELS) -> int:
