@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from datetime import datetime, timezone
 
@@ -11,7 +14,7 @@ from bot.store import db
 from bot.store import models as m
 from bot.trainer.inbox import Inbox, item_key, thresholds
 from tests.unit.trainer_conversations import parse, record, store
-from tests.unit.trainer_project import make_project, run
+from tests.unit.trainer_project import ROOT, make_project, run
 
 
 @pytest.fixture
@@ -129,3 +132,13 @@ def test_a_database_without_rasas_events_says_so(tmp_path):
     db.upgrade_to_head(url)
     with pytest.raises(LookupError, match="SQL tracker store"):
         Inbox(url, url).items()
+
+
+def test_the_terminal_shows_the_same_inbox(inbox, tmp_path):
+    env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'shop.db'}")
+    done = subprocess.run([sys.executable, "-m", "bot.trainer", "inbox"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert len(lines) == len(inbox.items())
+    assert any("before_handoff" in line and "订单1001********0004怎么回事" in line for line in lines)
