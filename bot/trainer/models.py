@@ -96,6 +96,10 @@ def list_models(models: Path = MODELS) -> List[Dict[str, Any]]:
         out.append({"name": name, "active": name == state["active"], "newest": index == 0,
                     "previous": name == state["previous"], "trained_at": path.stat().st_mtime,
                     "evaluation": evaluation, "gate": gate(evaluation) if evaluation else None})
+    served = Path(models) / SERVED
+    if state["active"] is None and served.exists():  # before the first switch: what `make model` trained
+        out.append({"name": model_name(served), "active": True, "newest": False, "previous": False,
+                    "trained_at": served.stat().st_mtime, "evaluation": None, "gate": None, "served_file": True})
     return out
 
 

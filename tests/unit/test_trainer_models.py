@@ -61,6 +61,7 @@ def test_switch_list_and_restore(models_dir):
     app = App(Agent.load(str(models_dir / "assistant.tar.gz")))
     with pytest.raises(KeyError):
         asyncio.run(models.restore(app, "Li Wei", models_dir))
+    assert [(m["name"], m["active"]) for m in models.list_models(models_dir)] == [("cand-1", False), ("assistant", True)]
     switched = asyncio.run(models.activate(app, models.find("cand-1", models_dir), models_dir, actor="Li Wei"))
     assert app.ctx.agent.processor.model_path == models_dir / "candidates" / "cand-1.tar.gz"
     assert (models_dir / "assistant.tar.gz").read_bytes() == MODEL.read_bytes()

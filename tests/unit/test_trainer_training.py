@@ -84,7 +84,7 @@ def test_background_training_evaluation_and_gate(project, tmp_path):
     assert not state["gate"]["passed"]
     assert any("ask_human" in reason for reason in state["gate"]["reasons"])
     listed = models.list_models(models_dir)
-    assert [(m["name"], m["newest"], m["active"]) for m in listed] == [(run_id, True, False)]
+    assert [(m["name"], m["newest"], m["active"]) for m in listed] == [(run_id, True, False), ("assistant", False, True)]
 
     class App:  # the part of a Sanic app that activate uses: ctx.agent
         class ctx:  # noqa: N801
