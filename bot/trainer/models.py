@@ -6,7 +6,8 @@ until it is done (rasa #3910), and it replaces the whole agent. ``activate`` bui
 swaps the agent's processor (and the domain that goes with it) in one step between two
 requests: a message already being handled finishes with the processor it started with, the
 next one gets the new model, and conversations (the tracker store, the lock store) are not
-touched. ``restore`` switches back to the model that ran before, in one call.
+touched. ``restore`` switches back to the model that ran before, in one call. With several replicas,
+each one runs ``follow``, which switches it the same way when the registry's active model changes.
 
 The served file ``models/assistant.tar.gz`` is replaced too (atomically), so a restart keeps the
 promoted model; the one it replaces is kept under ``models/candidates/`` first, so it can be
@@ -223,6 +224,45 @@ async def restore(app: Any, actor: str, models: Path = MODELS) -> Dict[str, Any]
     if not previous:
         raise KeyError("no previous model to restore")
     return await activate(app, find(previous, models), models, actor=actor)
+
+
+def model_id(path: Path) -> str:
+    """The id Rasa gave a model when it trained it (read from the archive, not loaded)."""
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+
+    return LocalModelStorage.metadata_from_archive(path).model_id
+
+
+async def sync(app: Any, models: Path = MODELS) -> Optional[Dict[str, Any]]:
+    """Run the registry's active model if this server runs another one; None when already so.
+
+    With several Rasa replicas (make cluster), the console's switch happens in one of them;
+    each replica runs ``follow`` and so switches too within seconds, the same way (loaded in a
+    thread, swapped between requests), without writing any file.
+    """
+    name = registry(models)["active"]
+    path = candidates_dir(models) / f"{name}.tar.gz" if name else None
+    if path is None or not path.exists():
+        return None
+    agent = app.ctx.agent
+    running = agent.processor.model_metadata.model_id if agent.processor is not None else None
+    if running == await asyncio.to_thread(model_id, path):
+        return None  # a replica restarted on assistant.tar.gz, a copy of the active model, runs it already
+    async with _lock():
+        swap(agent, await load_processor(agent, path))
+    return {"active": name, "model_file": str(path)}
+
+
+async def follow(app: Any, models: Path = MODELS, interval: float = 2.0) -> None:
+    """Keep this server on the registry's active model (a background task for every replica)."""
+    import logging
+
+    while True:
+        try:
+            await sync(app, models)
+        except Exception:  # noqa: BLE001 - a broken candidate must not stop the server following
+            logging.getLogger(__name__).exception("could not follow the active model")
+        await asyncio.sleep(interval)
 
 
 async def parse(app: Any, text: str) -> Dict[str, Any]:

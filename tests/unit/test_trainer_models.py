@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import tarfile
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 from rasa.core.agent import Agent
@@ -29,6 +32,20 @@ def models_dir(tmp_path):
     shutil.copy(MODEL, tmp_path / "assistant.tar.gz")
     shutil.copy(MODEL, tmp_path / "candidates" / "cand-1.tar.gz")
     return tmp_path
+
+
+def relabel(source, target, new_id):
+    """The same weights under another model id: what the replicas see after a retrain."""
+    with tempfile.TemporaryDirectory() as folder:
+        with tarfile.open(source) as archive:
+            archive.extractall(folder)
+        metadata = json.loads((Path(folder) / "metadata.json").read_text())
+        metadata["model_id"] = new_id
+        (Path(folder) / "metadata.json").write_text(json.dumps(metadata))
+        with tarfile.open(target, "w:gz") as archive:
+            for child in Path(folder).iterdir():
+                archive.add(child, arcname=child.name)
+    assert models.model_id(target) == new_id
 
 
 def test_the_event_loop_keeps_running_while_the_new_model_loads():
@@ -90,3 +107,18 @@ def test_an_unevaluated_candidate_needs_an_override(models_dir):
     asyncio.run(models.promote(app, "cand-1", "Li Wei", models_dir, override_by="Boss Wang", override_reason="hotfix"))
     entry = models.registry(models_dir)["history"][-1]
     assert entry["override"] == {"by": "Boss Wang", "reason": "hotfix"} and not entry["gate"]["passed"]
+
+
+def test_other_replicas_follow_the_switch(models_dir):
+    relabel(MODEL, models_dir / "candidates" / "cand-2.tar.gz", "another-training-run")
+    one = App(Agent.load(str(models_dir / "assistant.tar.gz")))
+    two = App(Agent.load(str(models_dir / "assistant.tar.gz")))
+    assert asyncio.run(models.sync(two, models_dir)) is None  # nothing switched yet
+    asyncio.run(models.activate(one, models.find("cand-2", models_dir), models_dir, actor="Li Wei"))
+    followed = asyncio.run(models.sync(two, models_dir))
+    assert followed["active"] == "cand-2"
+    assert two.ctx.agent.processor.model_path == models_dir / "candidates" / "cand-2.tar.gz"
+    assert asyncio.run(models.sync(two, models_dir)) is None  # already there
+    # a replica restarted on the served file (a copy of the active model) does not reload it
+    three = App(Agent.load(str(models_dir / "assistant.tar.gz")))
+    assert asyncio.run(models.sync(three, models_dir)) is None
