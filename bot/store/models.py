@@ -324,3 +324,29 @@ class ProofFailureRow(Base):
     conversation_id = Column(CONVERSATION, nullable=False)
     client = Column(String(64), nullable=True)
     at = Column(DateTime, nullable=False, index=True)
+# ---- trainer inbox (issue #14) -----------------------------------------------------------
+
+
+class TrainerFlagRow(Base):
+    """A message an agent flagged for the trainers from the console."""
+
+    __tablename__ = "trainer_flags"
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(CONVERSATION, nullable=False, index=True)
+    text = Column(Text, nullable=False)
+    flagged_by = Column(String(64), nullable=False)
+    note = Column(Text, nullable=False, default="")
+    created_at = Column(DateTime, nullable=False)
+
+
+class TrainerItemRow(Base):
+    """A handled inbox item (all messages with the same normalised text): annotated or discarded."""
+
+    __tablename__ = "trainer_items"
+    __table_args__ = (CheckConstraint("state IN ('annotated', 'discarded')", name="state_known"),)
+    key = Column(String(40), primary_key=True)
+    state = Column(String(16), nullable=False)
+    intent = Column(String(64), nullable=True)
+    actor = Column(String(64), nullable=False)
+    commit = Column(String(40), nullable=True)
+    handled_at = Column(DateTime, nullable=False)

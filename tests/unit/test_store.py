@@ -37,6 +37,7 @@ TABLES = {
     "customers", "orders", "order_items", "shipments", "tracking_events", "after_sales_cases", "evidence",
     "compensation_offers", "refunds", "follow_ups", "handoffs", "ratings", "proof_failures",
     "handoff_states", "console_users", "console_sessions", "console_messages", "canned_replies",
+    "trainer_flags", "trainer_items",
 }  # fmt: skip
 D = timedelta(days=1)
 NS, LP, IT, DL = ShipState.NOT_SHIPPED, ShipState.LABEL_PRINTED, ShipState.IN_TRANSIT, ShipState.DELIVERED
