@@ -133,13 +133,19 @@ class DataSet:
         self.originals: Dict[Path, str] = {}
         self.home: Dict[str, Tuple[Path, dict]] = {}
         self.seen: Dict[str, str] = {}
+        self._hand_written: set = set()  # intents with a hand-written file: corrections go there
         for path in sorted((self.project / "data" / "nlu").glob("*.yml")):
             raw = path.read_text(encoding="utf-8")
             doc = _yaml().load(raw)
             self.files[path], self.originals[path] = doc, raw
+            generated = "Generated from" in raw[:400]  # e.g. data/nlu/real.yml, rewritten by a script
             for item in (doc or {}).get("nlu") or []:
                 if "intent" in item and "examples" in item:
-                    self.home.setdefault(item["intent"], (path, item))
+                    if generated:  # only when no hand-written file holds the intent
+                        self.home.setdefault(item["intent"], (path, item))
+                    elif item["intent"] not in self._hand_written:  # the first hand-written file wins
+                        self.home[item["intent"]] = (path, item)
+                        self._hand_written.add(item["intent"])
                     for example in example_lines(item["examples"]):
                         self.seen.setdefault(privacy.normalise(example), item["intent"])
         self.test_sets = {}  # messages the model must never train on (tests/unit/test_nlu_data.py)

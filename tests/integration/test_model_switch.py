@@ -44,9 +44,8 @@ def test_switch_and_restore_under_load_drop_nothing(tmp_path: Path):
     subprocess.run([sys.executable, "-m", "bot", "db", "seed"], cwd=ROOT, env=env, check=True)
     actions_port, rasa_port = _free_port(), _free_port()
     endpoints = tmp_path / "endpoints.yml"
-    tracker_db = tmp_path / "tracker.db"  # Rasa's SQLTrackerStore, as the served setup (#11) uses
-    endpoints.write_text((ROOT / "endpoints.yml").read_text().replace(":5055/", f":{actions_port}/")
-                         + f"\ntracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {tracker_db}\n")
+    tracker_db = tmp_path / "shop.db"  # the served tracker store keeps conversations in the shop's database
+    endpoints.write_text((ROOT / "endpoints.yml").read_text().replace(":5055/", f":{actions_port}/"))
     credentials = tmp_path / "credentials.yml"
     credentials.write_text(f"rest:\ntests.integration.trainer_channel.TrainerTestInput:\n  models: {models_dir}\n")
     base = f"http://localhost:{rasa_port}"
