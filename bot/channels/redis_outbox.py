@@ -65,7 +65,14 @@ class RedisOutbox:
 
         if min(max_entries, max_bytes, max_age) <= 0:
             raise ValueError("bounds must be positive")
-        self.red = redis.Redis.from_url(url, socket_timeout=5)
+        from redis.backoff import ExponentialBackoff
+        from redis.exceptions import ConnectionError as RedisConnectionError, TimeoutError as RedisTimeoutError
+        from redis.retry import Retry
+
+        # a Redis restart (a second or two) is waited out, not turned into a lost message
+        self.red = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2,
+                                        retry=Retry(ExponentialBackoff(cap=2.0, base=0.05), 8),
+                                        retry_on_error=[RedisConnectionError, RedisTimeoutError])
         self.prefix, self.max_entries, self.max_bytes, self.max_age = prefix, max_entries, max_bytes, max_age
         self._clock = clock
         self._append = self.red.register_script(_APPEND)

@@ -15,11 +15,18 @@ HTTP under ``/widget``: ``demo``, ``static/<file>``, ``upload`` (evidence photo)
 for human agents; also ``WidgetInput.deliver_agent_message`` in-process). Errors are JSON
 ``{"error": code, "message": 中文说明}`` with a 4xx status, never a stack trace. What a valid
 request or message looks like, and the refusals, live in ``bot/channels/protocol.py``.
+
+Several replicas (issue #15): with ``REDIS_URL`` set (or ``redis_url`` in credentials.yml) the
+outbox is ``RedisOutbox`` (numbered and replayable in Redis, shared by every replica) and
+Socket.IO rooms go through python-socketio's ``AsyncRedisManager``, so a reply, an agent message
+or a follow-up produced on one replica reaches a shopper connected to another, once and in order.
+Without it, both live in this process (``make run``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import inspect
 import logging
@@ -111,6 +118,8 @@ class _Blueprint(Blueprint):
         channel.app = app
         channel.sio.attach(app, channel.socketio_path)
         followup_task.attach(app, channel)  # R14: due promises reach the shopper through the outbox
+        if channel.redis_url:
+            app.register_listener(channel.listen_to_other_replicas, "after_server_start")
         super().register(app, options)
 
 
@@ -128,6 +137,7 @@ class WidgetInput(InputChannel):
             socketio_path=credentials.get("socketio_path", "/widget/socket.io"),
             agent_token=credentials.get("agent_token") or os.environ.get("WIDGET_AGENT_TOKEN"),
             upload_dir=credentials.get("upload_dir") or os.environ.get("WIDGET_UPLOAD_DIR"),
+            redis_url=credentials.get("redis_url") or os.environ.get("REDIS_URL"),
         )
 
     def __init__(
@@ -137,11 +147,21 @@ class WidgetInput(InputChannel):
         upload_dir: Optional[str] = None,
         outbox: Optional[Outbox] = None,
         repository: Optional[Callable[[], Any]] = None,
+        redis_url: Optional[str] = None,
     ) -> None:
         self.socketio_path = socketio_path
         self.agent_token = agent_token or None
         self.upload_dir = Path(upload_dir) if upload_dir else DEFAULT_UPLOAD_DIR
-        self.outbox = outbox or Outbox()
+        self.redis_url = redis_url or None
+        if outbox is None and self.redis_url:
+            from bot.channels.redis_outbox import RedisOutbox
+
+            outbox = RedisOutbox(self.redis_url)
+        self.outbox: Any = outbox or Outbox()
+        # an outbox in another process (Redis) is called off the event loop: a slow or restarting
+        # Redis delays this conversation's delivery, not every shopper's
+        self._shared_outbox = not isinstance(self.outbox, Outbox)
+        self._in_order: Dict[str, asyncio.Future] = {}
         self.sio: Optional[AsyncServer] = None
         self.app: Optional[Sanic] = None
         self._make_repository = repository or _default_repository
@@ -158,6 +178,14 @@ class WidgetInput(InputChannel):
     def url_prefix(self) -> str:
         return "/widget"
 
+    async def listen_to_other_replicas(self, _app: Any = None, _loop: Any = None) -> None:
+        """Subscribe to the other replicas' messages when the server starts, not when the first
+        shopper connects (python-socketio's default): a message sent to a room before that would
+        reach only the outbox, not the shopper who just joined."""
+        if self.sio is not None and not self.sio.manager_initialized:
+            self.sio.manager_initialized = True
+            self.sio.manager.initialize()
+
     def get_output_channel(self) -> Optional[OutputChannel]:
         return WidgetOutput(self) if self.sio else None
 
@@ -169,11 +197,16 @@ class WidgetInput(InputChannel):
 
     # ---- delivering messages -------------------------------------------------------------
 
+    async def box(self, method: str, *args: Any) -> Any:
+        """Call the outbox: in place when it lives here, in a worker thread when it is Redis."""
+        call = getattr(self.outbox, method)
+        return await asyncio.to_thread(call, *args) if self._shared_outbox else call(*args)
+
     async def publish(
         self, conversation: str, sender: str, message: Dict[str, Any], cid: Optional[str] = None
     ) -> Tuple[Entry, bool]:
         """Append to the outbox, then push to whoever is connected; (entry, created)."""
-        entry, created = self.outbox.append(conversation, sender, message, cid)
+        entry, created = await self.box("append", conversation, sender, message, cid)
         if created and self.sio is not None:
             await self.sio.emit("message", entry.to_dict(), room=conversation)
         return entry, created
@@ -216,6 +249,29 @@ class WidgetInput(InputChannel):
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def _spawn_in_order(self, conversation: str, coroutine: Awaitable[None]) -> None:
+        """Run after the conversation's previous message: a shopper's messages reach Rasa in the
+        order they were sent, even if an await before Rasa's lock (the handoff check, a slow
+        database) would let a later one overtake an earlier one."""
+        previous = self._in_order.get(conversation)
+
+        async def after_previous() -> None:
+            if previous is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(previous)
+            await coroutine
+
+        task = asyncio.ensure_future(after_previous())
+        self._in_order[conversation] = task
+        self._tasks.add(task)
+
+        def done(finished: asyncio.Future) -> None:
+            self._tasks.discard(finished)
+            if self._in_order.get(conversation) is finished:
+                del self._in_order[conversation]
+
+        task.add_done_callback(done)
+
     async def process(self, conversation: str, text: str, on_new_message: Handler, metadata: Dict) -> None:
         """Hand one shopper message to Rasa; replies arrive through WidgetOutput.
 
@@ -256,12 +312,12 @@ class WidgetInput(InputChannel):
             sid, {"conversation_id": conversation, "customer_id": customer, "client": self._sid_client(sid)}
         )
         await self._restore_from_tracker(conversation)
-        self.outbox.open(conversation)
-        return self.replay(conversation, last_seq, epoch)
+        await self.box("open", conversation)
+        return await self.replay(conversation, last_seq, epoch)
 
-    def replay(self, conversation: str, after: int, epoch: Optional[str] = None) -> Dict[str, Any]:
+    async def replay(self, conversation: str, after: int, epoch: Optional[str] = None) -> Dict[str, Any]:
         """What a client that has seen up to ``after`` (of log ``epoch``) is missing."""
-        replay = self.outbox.since(conversation, after, epoch)
+        replay = await self.box("since", conversation, after, epoch)
         return {
             "conversation_id": conversation,
             "epoch": replay.epoch,
@@ -279,7 +335,7 @@ class WidgetInput(InputChannel):
             text, payload, cid = parse_user_message(data)
         except BadRequest as refused:
             return {"error": refused.code, "message": refused.message}
-        resend = cid is not None and self.outbox.has_cid(conversation, cid)
+        resend = cid is not None and await self.box("has_cid", conversation, cid)
         if not resend and not self.limits.message(conversation, session.get("client")):
             code, message = refusal("rate_limited")
             return {"error": code, "message": message}
@@ -287,7 +343,7 @@ class WidgetInput(InputChannel):
         entry, created = await self.publish(conversation, "user", shown, cid)
         if created:
             metadata = {"display": text, **self._who(session)}
-            self._spawn(self.process(conversation, payload or text, on_new_message, metadata))
+            self._spawn_in_order(conversation, self.process(conversation, payload or text, on_new_message, metadata))
         return {"seq": entry.seq, "at": entry.at}
 
     def _sid_client(self, sid: str) -> str:
@@ -305,17 +361,19 @@ class WidgetInput(InputChannel):
 
     async def _restore_from_tracker(self, conversation: str) -> None:
         """A conversation the outbox forgot (restart, eviction) comes back from Rasa's tracker store."""
-        if conversation in self.outbox:
+        if await self.box("__contains__", conversation):
             return
         tracker = await self._tracker(conversation)
-        for event in tracker.events if tracker else []:
+        # each event is appended under a client id of its own: two replicas restoring the same
+        # conversation at once (a shared outbox) add it once
+        for n, event in enumerate(tracker.events if tracker else []):
             data = event.as_dict()
             if data.get("event") == "user" and data.get("text"):
-                self.outbox.append(conversation, "user", _shown_user_message(data))
+                await self.box("append", conversation, "user", _shown_user_message(data), f"restored-{n}")
             elif data.get("event") == "bot":
                 shown = bot_message({"text": data.get("text"), **(data.get("data") or {})})
                 if shown:
-                    self.outbox.append(conversation, "bot", shown)
+                    await self.box("append", conversation, "bot", shown, f"restored-{n}")
 
     async def _tracker(self, conversation: str) -> Any:
         try:
@@ -429,7 +487,7 @@ class WidgetInput(InputChannel):
         ):
             raise BadRequest(429, "rate_limited", "这次对话的评价已经收到了，谢谢您！")
         self._ratings[conversation] = self._ratings.get(conversation, 0) + 1
-        if len(self._ratings) > self.outbox.max_conversations:
+        if len(self._ratings) > getattr(self.outbox, "max_conversations", 10_000):
             self._ratings.pop(next(iter(self._ratings)))
         rating_id = await asyncio.to_thread(self.repository().save_rating, conversation, score, comment)
         await self.deliver(conversation, "system", {"type": "rating", "score": score, "comment": comment})
@@ -441,7 +499,7 @@ class WidgetInput(InputChannel):
         if not after.isdigit():
             raise BadRequest(400, "bad_after", "参数 after 需要是非负整数。")
         await self._restore_from_tracker(conversation)
-        return response.json(self.replay(conversation, int(after)), ensure_ascii=False)
+        return response.json(await self.replay(conversation, int(after)), ensure_ascii=False)
 
     async def agent_message(self, request: Request) -> HTTPResponse:
         token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
@@ -458,8 +516,14 @@ class WidgetInput(InputChannel):
     def blueprint(self, on_new_message: Handler) -> Blueprint:
         """Socket.IO server plus the HTTP routes, under ``/widget``."""
         # origins: bot/channels/origins.py (None = this server's own origin only)
+        manager = None
+        if self.redis_url:  # rooms shared by every replica (issue #15)
+            from socketio import AsyncRedisManager
+
+            manager = AsyncRedisManager(self.redis_url, channel="shouhou:socketio")
         self.sio = AsyncServer(
-            async_mode="sanic", cors_allowed_origins=socketio_origins(), max_http_buffer_size=64 * 1024
+            async_mode="sanic", cors_allowed_origins=socketio_origins(), max_http_buffer_size=64 * 1024,
+            client_manager=manager,
         )
         bp = _Blueprint("widget_webhook")
         bp.ctx.channel = self

@@ -65,7 +65,7 @@ class AtomicRedisLockStore(LockStore):
 
     def __init__(self, endpoint_config: Any = None, *, host: str = "127.0.0.1", port: int = 6379, db: int = 0,
                  password: Optional[str] = None, key_prefix: str = "shouhou:lock:", lease_seconds: float = 30.0,
-                 poll_seconds: float = 0.01, wait_seconds: float = 60.0) -> None:
+                 poll_seconds: float = 0.01, wait_seconds: float = 180.0) -> None:
         import redis.asyncio as aioredis
 
         kwargs = dict(getattr(endpoint_config, "kwargs", None) or {})
@@ -74,8 +74,18 @@ class AtomicRedisLockStore(LockStore):
         self.poll = float(kwargs.get("poll_seconds", poll_seconds))
         self.wait = float(kwargs.get("wait_seconds", wait_seconds))
         self.prefix = str(kwargs.get("key_prefix", key_prefix))
+        from redis.asyncio.retry import Retry
+        from redis.backoff import ExponentialBackoff
+        from redis.exceptions import ConnectionError as RedisConnectionError, TimeoutError as RedisTimeoutError
+
+        # a Redis restart is waited out (about 8 s at most). Acquire, renew and release are safe to
+        # run again; a ticket taken twice (the reply lost in the restart) leaves an orphan nobody
+        # renews, so its lease lapses and the queue moves on
         self.red = aioredis.Redis(host=host, port=int(kwargs.get("port", port)), db=int(kwargs.get("db", db)),
-                                  password=kwargs.get("password", password), socket_timeout=10)
+                                  password=kwargs.get("password", password), socket_timeout=10,
+                                  socket_connect_timeout=2,
+                                  retry=Retry(ExponentialBackoff(cap=2.0, base=0.05), 8),
+                                  retry_on_error=[RedisConnectionError, RedisTimeoutError])
         self._take = self.red.register_script(_TAKE)
         self._acquire = self.red.register_script(_ACQUIRE)
         self._renew = self.red.register_script(_RENEW)
@@ -114,6 +124,8 @@ class AtomicRedisLockStore(LockStore):
             await asyncio.sleep(self.lease / 3)
             await self._renew(keys=[leases], args=[time.time() + self.lease, str(ticket)])
 
+    # wait_seconds: a message may queue behind a turn that waits out a database outage
+    # (DATABASE_OUTAGE_WAIT, bot/resilience.py), so the wait is longer than that
     @contextlib.asynccontextmanager
     async def lock(self, conversation_id: Text, lock_lifetime: float = 0,
                    wait_time_in_seconds: float = 0) -> AsyncGenerator[TicketLock, None]:

@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 import uuid
 from pathlib import Path
 from typing import Iterator
@@ -80,7 +81,17 @@ def postgres(tmp_path: Path) -> Iterator[Postgres]:
 
 @pytest.fixture
 def servers(tmp_path: Path, postgres: Postgres) -> Iterator[Servers]:
-    pair = Servers(tmp_path, postgres.url, {"ACTION_TIMEOUT": "3"})
+    # a turn waits out a database outage for 2 s here, then apologises (the patient case below)
+    pair = Servers(tmp_path, postgres.url, {"ACTION_TIMEOUT": "3", "DATABASE_OUTAGE_WAIT": "2"})
+    pair.seed()
+    pair.start_all()
+    yield pair
+    pair.stop()
+
+
+@pytest.fixture
+def patient_servers(tmp_path: Path, postgres: Postgres) -> Iterator[Servers]:
+    pair = Servers(tmp_path, postgres.url, {"DATABASE_OUTAGE_WAIT": "60"})
     pair.seed()
     pair.start_all()
     yield pair
@@ -140,3 +151,35 @@ def test_an_action_server_that_is_down_gets_an_apology_and_comes_back(servers: S
     _honest(bot.say(shopper, "我要退货"))
     servers.start("actions")
     assert "订单号" in bot.texts(shopper, "我要退货")
+
+
+def test_messages_sent_while_the_database_is_down_are_answered_in_order_when_it_is_back(
+    patient_servers: Servers, postgres: Postgres
+):
+    """Issue #15: no message lost and no tracker reset; the backlog is answered in order."""
+    import concurrent.futures
+
+    bot, shopper = patient_servers.bot, "test-" + uuid.uuid4().hex[:12]
+    bot.say(shopper, "我的快递到哪了")
+    bot.say(shopper, "1001000000000002")
+    assert "运动鞋" in bot.texts(shopper, "0002")
+
+    postgres.stop()
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        waiting = []
+        for text in ("物流三天没动了", "谢谢"):
+            waiting.append(pool.submit(bot.texts, shopper, text))
+            time.sleep(0.5)  # the second arrives while the first waits
+        time.sleep(6)
+        assert not any(w.done() for w in waiting), "a turn gave up although the outage is within the wait"
+        postgres.start()
+        answers = [w.result(timeout=90) for w in waiting]
+
+    assert all(a and a != APOLOGY for a in answers), answers
+    assert "订单号" not in answers[0] and "后四位" not in answers[0], "the conversation was reset"
+    engine = sa.create_engine(postgres.url)
+    with engine.connect() as connection:
+        texts = connection.execute(sa.text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' "
+                                           "ORDER BY id"), {"s": shopper}).scalars().all()
+    engine.dispose()
+    assert [json.loads(t)["text"] for t in texts][-2:] == ["物流三天没动了", "谢谢"]
