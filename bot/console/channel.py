@@ -180,11 +180,13 @@ class ConsoleInput(InputChannel):
                 widget.in_human_hands = gate._GATE.in_human_hands if gate._GATE else None
                 widget.on_shopper_typing = self._shopper_typing
             self._watch = asyncio.ensure_future(self._watch_offline_agents())
+            await self.hub.start()  # with REDIS_URL: events of every replica (issue #15)
 
         @app.listener("before_server_stop")
         async def stopping(app_: Sanic, _loop: Any) -> None:
             if self._watch is not None:
                 self._watch.cancel()
+            await self.hub.stop()
 
     def _errors(self, handler: Any) -> Any:
         async def wrapped(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
