@@ -26,7 +26,7 @@ from sanic.response import HTTPResponse
 from bot import handoff as h
 from bot.channels.protocol import CONVERSATION_ID
 from bot.channels.widget import widget_channel
-from bot.console import auth, card, gate, pages
+from bot.console import auth, card, draft, gate, pages
 from bot.console.hub import Hub
 from bot.domain import Grant
 from bot.store.console import ConsoleRepository, HandoffState
@@ -153,6 +153,7 @@ class ConsoleInput(InputChannel):
         route(self.api_me, "/api/me")
         route(self.api_handoffs, "/api/handoffs")
         route(self.api_card, "/api/handoffs/<conversation_id>")
+        route(self.api_draft, "/api/handoffs/<conversation_id>/draft")
         for action in ("claim", "release", "messages", "notes", "typing", "refund", "offer", "promise"):
             route(getattr(self, f"api_{action}"), f"/api/handoffs/<conversation_id>/{action}", "POST", changes=True)
         route(self.api_followups, "/api/followups")
@@ -332,6 +333,14 @@ class ConsoleInput(InputChannel):
 
     async def api_card(self, request: Request, conversation_id: str) -> HTTPResponse:
         return _json(await self.card_of(conversation_id))
+
+    async def api_draft(self, request: Request, conversation_id: str) -> HTTPResponse:
+        """The bot's suggested answer to the latest shopper message, for the agent to edit (#12)."""
+        await self.card_of(conversation_id)  # 404 unless it was handed off
+        agent, tracker = self.rasa_agent(), await self._tracker(conversation_id)
+        if agent is None or tracker is None:
+            return _json({"text": None, "hint": "助手现在给不出建议，请直接回复。"})
+        return _json(await draft.suggest(agent, tracker))
 
     async def api_claim(self, request: Request, conversation_id: str) -> HTTPResponse:
         me = request.ctx.console

@@ -221,3 +221,29 @@ def test_login_attempts_are_rate_limited(bot_server: Bot, agents: List[Agent]) -
     first_refusal = statuses.index(429)  # earlier tests here failed once from this address too
     assert 4 <= first_refusal <= 5 and set(statuses[:first_refusal]) == {401} and set(statuses[first_refusal:]) == {429}
     assert guesser.login("agent3") == 429  # even the right password, until the window passes
+
+
+def test_the_bots_suggestion_is_offered_as_a_draft_and_never_sent(bot_server: Bot, agents: List[Agent],
+                                                                  sender: str) -> None:
+    """#12: the agent may take the bot's answer to the latest message as a draft to edit."""
+    agent = agents[2]
+    bot_server.say(sender, "转人工")
+    assert agent.call("POST", f"/console/api/handoffs/{sender}/claim")[0] == 200
+    assert bot_server.say(sender, "谢谢你们") == []  # a person has it: the bot is silent
+    status, draft = agent.call("GET", f"/console/api/handoffs/{sender}/draft")
+    assert status == 200, draft
+    assert draft["intent"] == "thank" and draft["action"] == "utter_thank", draft
+    assert draft["text"] and ("客气" in draft["text"] or "应该" in draft["text"] or "不用谢" in draft["text"]), draft
+    status, card = agent.call("GET", f"/console/api/handoffs/{sender}")
+    assert draft["text"] not in [line["text"] for line in card["transcript"]]  # a draft is not a message
+    assert card["state"] == "claimed"
+
+    # a step the bot would take by a custom action is explained, not run
+    assert bot_server.say(sender, "我要退货") == []
+    status, draft = agent.call("GET", f"/console/api/handoffs/{sender}/draft")
+    assert status == 200 and draft["intent"] == "request_return", draft
+    assert draft["text"] is None and draft["hint"], draft
+
+    stranger = Agent(bot_server.base)
+    assert stranger.call("GET", f"/console/api/handoffs/{sender}/draft")[0] == 401
+    assert agent.call("GET", "/console/api/handoffs/never-handed-off/draft")[0] == 404

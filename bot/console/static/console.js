@@ -135,6 +135,19 @@
       if (on) typingIdle = setTimeout(function () { typing(false); }, 4000);
     }
     box.addEventListener("input", function () { typing(box.value.trim() !== ""); });
+    document.getElementById("draft").addEventListener("click", function () {
+      var hint = document.getElementById("draft-hint");
+      api("GET", base + "/draft").then(function (d) {
+        hint.hidden = false;
+        if (d.text) {
+          box.value = d.text; // a draft: the agent edits it, nothing is sent until they press send
+          box.focus();
+          hint.textContent = "助手建议（识别为 " + (d.intent || "?") + "），已放进输入框，请修改后再发送。";
+        } else {
+          hint.textContent = d.hint || "暂无建议，请直接回复。";
+        }
+      }).catch(function (e) { say(e.message); });
+    });
     document.getElementById("canned-pick").addEventListener("change", function (e) {
       if (e.target.value) { box.value = e.target.value; e.target.value = ""; box.focus(); }
     });
