@@ -308,8 +308,12 @@ class TrainerRoutes:
 
     async def api_models(self, request: Request) -> HTTPResponse:
         listed = await self.db(models.list_models, self.models)
+        agent = getattr(self.channel.app.ctx, "agent", None) if self.channel.app is not None else None
+        processor = getattr(agent, "processor", None)
+        running = models.model_name(Path(processor.model_path)) if processor is not None else None
         for model in listed:
             model.pop("served_file", None)
+            model["running"] = model["name"] == running  # what this server runs (a replica may lag a moment)
         return _json(listed)
 
     async def api_activate(self, request: Request, name: str) -> HTTPResponse:

@@ -25,6 +25,7 @@ import pytest
 from tests.integration.servers import Servers
 from tests.integration.test_console_api import Agent
 from tests.integration.trainer_setup import add_user, models_folder, small_project
+from tests.unit.test_trainer_models import relabel
 
 pytestmark = pytest.mark.server
 PASSWORD = "训练测试密码-" + uuid.uuid4().hex[:8]
@@ -287,7 +288,7 @@ def test_the_gate_overrides_and_restore(setup: Setup, trainer: Agent) -> None:
     names = {m["name"]: m for m in listed}
     assert status == 200 and {"cand-pass", "cand-fail", "assistant"} <= set(names)
     assert names["assistant"]["active"] and names["cand-fail"]["gate"]["passed"] is False
-    assert names["cand-pass"]["evaluation"]["sets"][0]["macro_f1"] == 0.95
+    assert names["cand-pass"]["gate"]["passed"] is True and names["cand-pass"]["newest"]
 
     status, closed = trainer.call("POST", "/console/api/models/cand-fail/activate")
     assert status == 409 and closed["error"] == "gate_closed" and closed["can_override"] is False
@@ -312,9 +313,26 @@ def test_the_gate_overrides_and_restore(setup: Setup, trainer: Agent) -> None:
     assert status == 200 and restored["active"] == "cand-fail"
     active = [m["name"] for m in trainer.call("GET", "/console/api/models")[1] if m["active"]]
     assert active == ["cand-fail"]
+    assert _running(trainer) == "cand-fail"
+
+    # another replica switched (it wrote the registry): this server follows within seconds
+    relabel(setup.models / "candidates" / "cand-pass.tar.gz", setup.models / "candidates" / "cand-other.tar.gz",
+            "a-model-another-replica-promoted")
+    registry = json.loads((setup.models / "registry.json").read_text())
+    registry.update(active="cand-other", previous="cand-fail")
+    (setup.models / "registry.json").write_text(json.dumps(registry))
+    deadline = time.time() + 60
+    while _running(trainer) != "cand-other" and time.time() < deadline:
+        time.sleep(0.5)
+    assert _running(trainer) == "cand-other"
+    assert "could not follow" not in setup.servers.log_text()
     for name in ("no-such-model", ".hidden"):
         assert trainer.call("POST", f"/console/api/models/{name}/activate")[0] == 404
     assert trainer.call("POST", "/console/api/models/cand-pass/activate", {"override_reason": 7})[0] == 422
+
+
+def _running(who: Agent) -> str:
+    return next(m["name"] for m in who.call("GET", "/console/api/models")[1] if m["running"])
 
 
 def test_training_on_small_data_with_live_progress(setup: Setup, trainer: Agent) -> None:

@@ -14,8 +14,9 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
-from typing import Dict
+from typing import Any, Dict
 
 from tests.integration.conftest import MODEL, ROOT
 from tests.unit.trainer_project import make_project, run
@@ -76,31 +77,68 @@ def small_project(where: Path) -> Path:
     return project
 
 
+ACTIVE_F1 = {
+    "greet": 0.9,
+    "ask_human": 1.0,
+    "request_return": 0.86,
+    "color_mismatch": 0.8,
+    "shipping_delay": 0.75,
+}
+
+
+def evaluation(greet_after: float) -> Dict[str, Any]:
+    """An evaluation as ``training`` writes it: the candidate beside the active model."""
+    after = dict(ACTIVE_F1, greet=greet_after, request_return=0.9, shipping_delay=0.8)
+    changed = [
+        {
+            "text": "物流三天没动了",
+            "gold": "shipping_delay",
+            "before": "check_order_status",
+            "after": "shipping_delay",
+        },
+        {
+            "text": "在不在呀亲亲",
+            "gold": "greet",
+            "before": "greet",
+            "after": "out_of_scope" if greet_after < 0.9 else "greet",
+        },
+    ]
+    macro = round(sum(after.values()) / len(after), 3)
+    return {
+        "sets": [
+            {
+                "name": "heldout",
+                "path": "tests/nlu/heldout.yml",
+                "messages": 6,
+                "accuracy": macro,
+                "macro_f1": macro,
+                "per_intent_f1": after,
+                "active_accuracy": 0.862,
+                "active_macro_f1": 0.862,
+                "active_per_intent_f1": ACTIVE_F1,
+                "changed": changed[: 1 if greet_after >= 0.9 else 2],
+            }
+        ],
+        "missing": [],
+        "conversations": {
+            "stories": 1,
+            "failed_before": [],
+            "failed_after": [],
+            "newly_failing": [],
+            "newly_passing": [],
+        },
+    }
+
+
 def models_folder(where: Path) -> Path:
-    """The served model, one candidate that passes the gate and one that fails it."""
+    """The served model, one candidate that passes the gate and one that fails it (greet drops)."""
     candidates = where / "candidates"
     candidates.mkdir(parents=True)
     shutil.copy(MODEL, where / "assistant.tar.gz")
-    for name, after in (("cand-pass", 0.95), ("cand-fail", 0.50)):
+    for name, greet in (("cand-fail", 0.5), ("cand-pass", 0.95)):  # cand-pass is the newest
         shutil.copy(MODEL, candidates / f"{name}.tar.gz")
-        evaluation = {
-            "sets": [
-                {
-                    "name": "heldout",
-                    "messages": 6,
-                    "accuracy": after,
-                    "macro_f1": after,
-                    "active_accuracy": 0.9,
-                    "active_macro_f1": 0.9,
-                    "per_intent_f1": {"greet": after, "ask_human": 1.0},
-                    "active_per_intent_f1": {"greet": 0.9, "ask_human": 1.0},
-                    "changed": [],
-                }
-            ],
-            "missing": [],
-            "conversations": {"stories": 1, "newly_failing": [], "newly_passing": []},
-        }
-        (candidates / f"{name}.evaluation.json").write_text(json.dumps(evaluation))
+        (candidates / f"{name}.evaluation.json").write_text(json.dumps(evaluation(greet), ensure_ascii=False))
+        time.sleep(0.01)
     return where
 
 
