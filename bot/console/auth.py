@@ -29,7 +29,8 @@ from bot.store.console import ConsoleRepository, ConsoleSession
 
 COOKIE = "console_session"
 ROLES = ("agent", "trainer", "manager")
-CONSOLE_ROLES = ("agent", "manager")  # trainers work on the training data, not with shoppers
+CONSOLE_ROLES = ("agent", "manager")  # the agents' pages: trainers work on the training data, not with shoppers
+TRAINER_ROLES = ("trainer", "manager")  # the trainer's pages (bot/console/trainer_routes.py)
 MAX_FAILURES = 5
 FAILURE_WINDOW = 300.0  # seconds
 
@@ -136,6 +137,12 @@ def guarded(
         if session is None:
             return unauthorized(page)
         if session.role not in roles:
+            if page:  # a page of the other side of the console: their own home, or a polite 403 page
+                from bot.console.pages import forbidden_page, home
+
+                if request.path.rstrip("/") == "/console" and request.method == "GET":
+                    return response.redirect(home(session.role), status=303)
+                return forbidden_page(session)
             return response.json({"error": "forbidden", "message": "您的账号没有这个权限。"}, status=403)
         if changes:
             sent = request.headers.get("x-csrf-token") or (request.form.get("csrf_token") if request.form else "")

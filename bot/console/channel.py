@@ -26,7 +26,7 @@ from sanic.response import HTTPResponse
 from bot import handoff as h
 from bot.channels.protocol import CONVERSATION_ID
 from bot.channels.widget import widget_channel
-from bot.console import auth, card, draft, gate, pages
+from bot.console import auth, card, draft, gate, pages, trainer_routes
 from bot.console.hub import Hub
 from bot.domain import Grant
 from bot.store.console import ConsoleRepository, HandoffState
@@ -147,10 +147,10 @@ class ConsoleInput(InputChannel):
         route(self.conversation_page, "/c/<conversation_id>", page=True)
         route(self.followups_page, "/followups", page=True)
         route(self.canned_page, "/canned", page=True)
-        route(self.static, "/static/<name>", page=True)
-        route(self.form_logout, "/logout", "POST", page=True, changes=True)
-        route(self.api_logout, "/api/logout", "POST", changes=True)
-        route(self.api_me, "/api/me")
+        route(self.static, "/static/<name>", page=True, roles=auth.ROLES)
+        route(self.form_logout, "/logout", "POST", page=True, changes=True, roles=auth.ROLES)
+        route(self.api_logout, "/api/logout", "POST", changes=True, roles=auth.ROLES)
+        route(self.api_me, "/api/me", roles=auth.ROLES)
         route(self.api_handoffs, "/api/handoffs")
         route(self.api_card, "/api/handoffs/<conversation_id>")
         route(self.api_draft, "/api/handoffs/<conversation_id>/draft")
@@ -164,6 +164,7 @@ class ConsoleInput(InputChannel):
         route(self.api_ratings, "/api/ratings")
         route(self.api_events, "/api/events")
         route(self.api_heartbeat, "/api/heartbeat", "POST", changes=True)
+        trainer_routes.register(bp, route, self)  # the trainer's pages and API (issue #14)
         # anything else under /console: 401 without a session (nothing to learn), 404 with one
         route(self.not_found, "/<rest:path>", page=True)
         route(self.not_found, "/<rest:path>", "POST", name="not_found_post")
@@ -238,8 +239,8 @@ class ConsoleInput(InputChannel):
             self.limiter.failed(keys)
             return _fail(401, "bad_credentials", "账号或密码不正确。")
         user = await self.db(self.console().user, username)
-        if user.role not in auth.CONSOLE_ROLES:
-            return _fail(403, "forbidden", "训练师账号不能进入客服工作台。")
+        if user.role not in auth.ROLES:
+            return _fail(403, "forbidden", "这个账号不能登录工作台。")
         self.limiter.succeeded(keys)
         token, csrf = await self.db(auth.new_session, self.console(), username, self.service.session_hours)
         request.ctx.login = (token, csrf, user)
@@ -262,8 +263,8 @@ class ConsoleInput(InputChannel):
         refusal = await self._login(request, form.get("username"), form.get("password"))
         if refusal is not None:
             return pages.login_page(status=refusal.status, error=_message_of(refusal))
-        token, _csrf, _user = request.ctx.login
-        resp = response.redirect("/console", status=303)
+        token, _csrf, user = request.ctx.login
+        resp = response.redirect(pages.home(user.role), status=303)
         auth.set_cookie(resp, request, token, self.service.session_hours)
         return resp
 

@@ -13,7 +13,11 @@ from sanic import response
 from sanic.response import HTTPResponse
 
 HERE = Path(__file__).resolve().parent
-STATIC = {"console.js": "application/javascript; charset=utf-8", "console.css": "text/css; charset=utf-8"}
+STATIC = {
+    "console.js": "application/javascript; charset=utf-8",
+    "trainer.js": "application/javascript; charset=utf-8",
+    "console.css": "text/css; charset=utf-8",
+}
 HEADERS = {
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
@@ -23,6 +27,7 @@ HEADERS = {
     "frame-ancestors 'none'; form-action 'self'",
 }
 SENDERS = {"user": "顾客", "bot": "助手", "agent": "客服", "note": "内部备注", "system": "系统"}
+ROLE_NAMES = {"agent": "客服", "trainer": "训练师", "manager": "主管"}
 
 
 def _local(moment: Any) -> str:
@@ -45,12 +50,22 @@ def _env() -> Environment:
     env.filters["local"] = _local
     env.filters["wait"] = _wait
     env.globals["senders"] = SENDERS
+    env.globals["role_names"] = ROLE_NAMES
     return env
 
 
 def render(template: str, session: Any = None, status: int = 200, **context: Any) -> HTTPResponse:
     html = _env().get_template(template).render(me=session, **context)
     return response.html(html, status=status, headers=HEADERS)
+
+
+def home(role: str) -> str:
+    """Where an account lands after logging in: trainers on their inbox, agents and managers on the queue."""
+    return "/console/trainer" if role == "trainer" else "/console"
+
+
+def forbidden_page(session: Any) -> HTTPResponse:
+    return render("forbidden.html", session, status=403, home=home(session.role))
 
 
 def login_page(status: int = 401, error: str = "") -> HTTPResponse:

@@ -21,6 +21,7 @@ override is recorded with the manager's name and reason.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import shutil
@@ -228,6 +229,13 @@ async def restore(app: Any, actor: str, models: Path = MODELS) -> Dict[str, Any]
 
 def model_id(path: Path) -> str:
     """The id Rasa gave a model when it trained it (read from the archive, not loaded)."""
+    stat = Path(path).stat()
+    return _model_id(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=32)
+def _model_id(path: str, _mtime_ns: int, _size: int) -> str:
+    """Unpacking an archive costs; ``follow`` asks every two seconds, so once per file version."""
     from rasa.engine.storage.local_model_storage import LocalModelStorage
 
     return LocalModelStorage.metadata_from_archive(path).model_id

@@ -32,6 +32,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 import pytest
 
 from tests.integration.conftest import MODEL, _free_port, serve
+from tests.integration.trainer_setup import models_folder, small_project
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -106,10 +107,11 @@ OTHER_SITE_PORT = int(os.environ.setdefault("TEST_OTHER_SITE_PORT", str(_port())
 OTHER_SITE = f"http://127.0.0.1:{OTHER_SITE_PORT}"
 
 
-def _environment(work: Path) -> Dict[str, str]:
+def _environment(work: Path, extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
     """A seeded database of our own, uploads in the work folder, the agent endpoint open."""
     env = dict(
         os.environ,
+        **(extra or {}),
         WIDGET_ALLOWED_ORIGINS=OTHER_SITE,
         DATABASE_URL=f"sqlite:///{work / 'shop.db'}",
         WIDGET_UPLOAD_DIR=str(work / "uploads"),
@@ -123,9 +125,9 @@ def _environment(work: Path) -> Dict[str, str]:
     return env
 
 
-def _serve(work: Path, commands: List[Tuple[str, List[str], str]]):
+def _serve(work: Path, commands: List[Tuple[str, List[str], str]], extra: Optional[Dict[str, str]] = None):
     """The integration tests' server runner, over this package's environment."""
-    return serve(work, _environment(work), commands)
+    return serve(work, _environment(work, extra), commands)
 
 
 @pytest.fixture(scope="package")
@@ -163,7 +165,10 @@ def shop_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
             f"http://localhost:{rasa_port}/",
         ),
     ]
-    with _serve(work, commands) as logs:
+    # the trainer's pages write corrections and candidates here, never into this checkout
+    trainer = {"TRAINER_PROJECT": str(small_project(work / "trainer-project")),
+               "TRAINER_MODELS": str(models_folder(work / "trainer-models"))}
+    with _serve(work, commands, trainer) as logs:
         yield Servers(f"http://localhost:{rasa_port}", work, logs)
 
 

@@ -95,8 +95,12 @@ def test_anonymous_gets_401_and_learns_nothing(bot_server: Bot, agents: List[Age
     assert stranger.login("agent0", "wrong password") == 401
 
 
-def test_a_trainer_cannot_log_into_the_console(bot_server: Bot, agents: List[Agent]) -> None:
-    assert Agent(bot_server.base).login("trainer1") == 403
+def test_a_trainer_logs_in_but_not_to_the_agents_side(bot_server: Bot, agents: List[Agent]) -> None:
+    trainer = Agent(bot_server.base)
+    assert trainer.login("trainer1") == 200  # to the trainer's pages (tests/integration/test_trainer_api.py)
+    for path in ("/console/api/handoffs", "/console/api/followups", "/console/api/events"):
+        assert trainer.call("GET", path)[0] == 403, path
+    assert trainer.call("POST", "/console/api/handoffs/x/claim")[0] == 403
 
 
 def test_state_changes_need_the_csrf_token(bot_server: Bot, agents: List[Agent], sender: str) -> None:

@@ -78,6 +78,11 @@
     } else if (t.classList.contains("done")) {
       api("POST", "/followups/" + t.getAttribute("data-id") + "/done").then(function () { t.closest("tr").remove(); })
         .catch(function (e) { alert(e.message); });
+    } else if (t.classList.contains("flag") && conversation) {
+      /* the shopper's message goes to the trainers' inbox (bot/console/trainer_routes.py) */
+      var text = t.parentNode.querySelector("p").textContent;
+      api("POST", base + "/flag", { text: text }).then(function () { t.textContent = "已交给训练师"; t.disabled = true; })
+        .catch(function (e) { say(e.message); });
     } else if (t.classList.contains("delete")) {
       api("POST", "/canned/delete", { code: t.getAttribute("data-code") }).then(function () { t.closest("tr").remove(); })
         .catch(function (e) { alert(e.message); });
@@ -96,6 +101,9 @@
       li.appendChild(el("span", "who", (SENDERS[line.sender] || line.sender) + (line.author ? " · " + line.author : "")));
       li.appendChild(el("span", "at", localTime(line.at)));
       li.appendChild(el("p", "", line.text));
+      if (line.sender === "user" && line.text) {
+        var flag = el("button", "flag", "标记给训练师"); flag.type = "button"; li.appendChild(flag);
+      }
       if (line.photo) { var img = el("img", "thumb"); img.src = line.photo; img.alt = "顾客照片"; li.appendChild(img); }
       list.appendChild(li);
     });
