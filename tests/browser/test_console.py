@@ -124,6 +124,13 @@ def test_an_agent_takes_over_and_hands_back(pages: Any, shop_server: Any, agent_
     assert _rows(shopper, "bot").count() == bot_rows, "the bot must not answer while a person has the chat"
     assert shopper.locator(".typing").is_hidden(), "no typing dots unless someone is really typing"
 
+    # the bot's suggestion as a draft: explained (a decision is the agent's), never sent by itself
+    agent.click("#draft")
+    agent.locator("#draft-hint").wait_for(state="visible")
+    assert agent.locator("#draft-hint").inner_text().strip()
+    shopper.wait_for_timeout(500)
+    assert _rows(shopper, "bot").count() == bot_rows
+
     # an internal note: in the console, never in the widget
     agent.fill("#note textarea", "内部备注：先查仓库色差记录")
     agent.click("#note button[type=submit]")
