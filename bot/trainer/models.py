@@ -108,18 +108,23 @@ def list_models(models: Path = MODELS) -> List[Dict[str, Any]]:
 # ---- the gate --------------------------------------------------------------------------
 
 
+SET_NAMES = {"heldout": "团队留出集", "real_test": "真实消息测试集"}
+NOT_EVALUATED = "这个模型还没有评估"
+
+
 def gate(evaluation: Dict[str, Any], max_drop: float = MAX_F1_DROP) -> Dict[str, Any]:
     """{"passed", "reasons"}: intents whose F1 fell more than ``max_drop``, tests newly failing."""
-    reasons = []
+    reasons = []  # in Chinese: trainers read them on the models page
     for test_set in evaluation.get("sets", []):
+        shown = SET_NAMES.get(test_set["name"], test_set["name"])
         for intent, f1 in test_set.get("per_intent_f1", {}).items():
             before = test_set.get("active_per_intent_f1", {}).get(intent)
             if before is not None and before - f1 > max_drop + 1e-9:
-                reasons.append(f"{test_set['name']}: {intent} F1 {before:.3f} -> {f1:.3f}")
+                reasons.append(f"{shown}：意图 {intent} 的 F1 从 {before:.3f} 降到 {f1:.3f}")
     for story in evaluation.get("conversations", {}).get("newly_failing", []):
-        reasons.append(f"conversation test now fails: {story}")
+        reasons.append(f"对话测试“{story}”原来通过，现在失败")
     if evaluation.get("error"):
-        reasons.append(f"evaluation failed: {evaluation['error']}")
+        reasons.append(f"评估没有完成：{evaluation['error']}")
     return {"passed": not reasons, "reasons": reasons}
 
 
@@ -206,7 +211,7 @@ async def promote(app: Any, name: str, actor: str, models: Path = MODELS,
     """
     path = find(name, models)
     evaluation = evaluation_of(path)
-    verdict = gate(evaluation) if evaluation else {"passed": False, "reasons": ["not evaluated"]}
+    verdict = gate(evaluation) if evaluation else {"passed": False, "reasons": [NOT_EVALUATED]}
     evidence: Dict[str, Any] = {"gate": verdict}
     if not verdict["passed"]:
         if not (override_by and override_reason.strip()):

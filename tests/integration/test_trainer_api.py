@@ -292,7 +292,7 @@ def test_the_gate_overrides_and_restore(setup: Setup, trainer: Agent) -> None:
 
     status, closed = trainer.call("POST", "/console/api/models/cand-fail/activate")
     assert status == 409 and closed["error"] == "gate_closed" and closed["can_override"] is False
-    assert closed["reasons"] == ["heldout: greet F1 0.900 -> 0.500"]
+    assert closed["reasons"] == ["团队留出集：意图 greet 的 F1 从 0.900 降到 0.500"]
     status, body = trainer.call("POST", "/console/api/models/cand-fail/activate", {"override_reason": "急用"})
     assert (status, body["error"]) == (403, "manager_only")
     assert manager.call("POST", "/console/api/models/cand-fail/activate")[1]["can_override"] is True

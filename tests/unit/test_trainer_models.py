@@ -101,7 +101,7 @@ def test_an_unevaluated_candidate_needs_an_override(models_dir):
     app = App(Agent.load(str(models_dir / "assistant.tar.gz")))
     with pytest.raises(models.GateClosed) as closed:
         asyncio.run(models.promote(app, "cand-1", "Li Wei", models_dir))
-    assert closed.value.reasons == ["not evaluated"]
+    assert closed.value.reasons == [models.NOT_EVALUATED]
     with pytest.raises(models.GateClosed):
         asyncio.run(models.promote(app, "cand-1", "Li Wei", models_dir, override_by="Boss Wang", override_reason=" "))
     asyncio.run(models.promote(app, "cand-1", "Li Wei", models_dir, override_by="Boss Wang", override_reason="hotfix"))

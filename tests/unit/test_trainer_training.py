@@ -29,11 +29,11 @@ def test_gate_on_f1_drops_and_newly_failing_tests():
                             "active_per_intent_f1": {"a": 0.915, "b": 0.75, "c": 0.5}}],
                   "conversations": {"newly_failing": []}}
     verdict = models.gate(evaluation)
-    assert not verdict["passed"] and verdict["reasons"] == ["heldout: b F1 0.750 -> 0.700"]
+    assert not verdict["passed"] and verdict["reasons"] == ["团队留出集：意图 b 的 F1 从 0.750 降到 0.700"]
     evaluation["sets"][0]["per_intent_f1"]["b"] = 0.73
     assert models.gate(evaluation) == {"passed": True, "reasons": []}
     evaluation["conversations"]["newly_failing"] = ["ask for a human at once"]
-    assert models.gate(evaluation)["reasons"] == ["conversation test now fails: ask for a human at once"]
+    assert models.gate(evaluation)["reasons"] == ["对话测试“ask for a human at once”原来通过，现在失败"]
 
 
 @pytest.fixture
