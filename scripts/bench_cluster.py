@@ -20,6 +20,8 @@ import tempfile
 from pathlib import Path
 from typing import Dict, List, Optional
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("bench", ROOT / "scripts" / "bench.py")
 bench = importlib.util.module_from_spec(_spec)
@@ -38,7 +40,12 @@ def free_ports(n: int) -> List[int]:
 
 def cluster(run: Path, replicas: int, action: str) -> Dict[str, str]:
     ports = free_ports(3 + 2 * replicas)
-    env = dict(os.environ, CLUSTER_RUN=str(run), CLUSTER_PORT=str(ports[0]), CLUSTER_ACTIONS_PORT=str(ports[1]),
+    # every simulated shopper comes from 127.0.0.1: the per-address limit (meant for carrier NAT)
+    # is raised for the benchmark only; per-conversation limits stay
+    settings = yaml.safe_load((ROOT / "bot" / "shop.yml").read_text(encoding="utf-8"))
+    settings["limits"]["messages_per_minute_client"] = 1_000_000
+    (run / "shop.yml").write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    env = dict(os.environ, CLUSTER_RUN=str(run), SHOP_SETTINGS=str(run / "shop.yml"), CLUSTER_PORT=str(ports[0]), CLUSTER_ACTIONS_PORT=str(ports[1]),
                CLUSTER_REDIS_PORT=str(ports[2]),
                CLUSTER_RASA_PORTS=" ".join(map(str, ports[3:3 + replicas])),
                CLUSTER_ACTION_PORTS=" ".join(map(str, ports[3 + replicas:])),
@@ -47,6 +54,66 @@ def cluster(run: Path, replicas: int, action: str) -> Dict[str, str]:
                    stdout=subprocess.DEVNULL if action == "stop" else None)
     env["URL"] = f"http://127.0.0.1:{ports[0]}/webhooks/rest/webhook"
     return env
+
+
+async def widget_load(bases: List[str], concurrency: int, total_turns: int) -> Dict[str, float]:
+    """Shoppers on the widget channel (Socket.IO long-polling), spread over the replicas as a
+    balancer spreads many shoppers' addresses (nginx's ip_hash would send this one loopback address
+    to one replica). A turn: the shopper's message sent, until the first bot message arrives."""
+    import socketio
+
+    latencies: List[float] = []
+    remaining, errors = [total_turns], [0]
+
+    async def shopper(worker: int) -> None:
+        n = 0
+        while remaining[0] > 0:
+            script = bench.SCRIPTS[(worker + n) % len(bench.SCRIPTS)]
+            n += 1
+            client = socketio.AsyncClient(reconnection=False)
+            answered: asyncio.Event = asyncio.Event()
+
+            def on_message(entry: Dict) -> None:
+                if entry.get("sender") == "bot":
+                    answered.set()
+
+            client.on("message", on_message)
+            try:
+                await client.connect(bases[worker % len(bases)], socketio_path="/widget/socket.io",
+                                     transports=["polling"], wait_timeout=30)
+                await client.call("hello", {}, timeout=30)
+                for k, message in enumerate(script):
+                    if remaining[0] <= 0:
+                        break
+                    remaining[0] -= 1
+                    answered.clear()
+                    start = time.perf_counter()
+                    ack = await client.call("user_message", {"text": message, "cid": f"b{worker}x{n}x{k}"},
+                                            timeout=30)
+                    if "seq" not in ack:
+                        errors[0] += 1
+                        continue
+                    try:
+                        await asyncio.wait_for(answered.wait(), 60)
+                    except asyncio.TimeoutError:
+                        errors[0] += 1
+                        continue
+                    latencies.append(time.perf_counter() - start)
+            except Exception:  # noqa: BLE001 - counted, the load goes on
+                errors[0] += 1
+            finally:
+                await client.disconnect()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(shopper(w) for w in range(concurrency)))
+    wall = time.perf_counter() - started
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else float("nan")
+
+    return {"turns": len(latencies), "turns_per_s": len(latencies) / wall, "p50": pct(0.50), "p95": pct(0.95),
+            "errors": errors[0]}
 
 
 def cpu_by_process(run: Path) -> Dict[str, float]:
@@ -68,6 +135,11 @@ def measure(replicas: int, turns: int) -> Dict[str, object]:
                 figures.update({f"cpu_ms_{k}": round((after[k] - before.get(k, 0)) * 1000 / n, 2) for k in after})
                 result[f"c{concurrency}"] = figures
                 print(f"  [{replicas} replica(s)] {concurrency:>3} concurrent: {json.dumps(figures)}", flush=True)
+            bases = [f"http://127.0.0.1:{port}" for port in env["CLUSTER_RASA_PORTS"].split()]
+            for concurrency in (10, 50):
+                figures = asyncio.run(widget_load(bases, concurrency, max(100, turns // 4)))
+                result[f"widget_c{concurrency}"] = figures
+                print(f"  [{replicas} replica(s)] widget, {concurrency:>3} concurrent: {json.dumps(figures)}", flush=True)
         finally:
             cluster(run, replicas, "stop")
     return result
@@ -83,6 +155,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     print("| --- | --- | --- | --- | --- |")
     for c in (1, 10, 50, 200):
         one, two = results[1][f"c{c}"], results[2][f"c{c}"]
+        print(f"| {c} | {one['turns_per_s']:.1f} | {two['turns_per_s']:.1f} | {one['p95']:.0f} / {two['p95']:.0f} "
+              f"| {one['errors']} / {two['errors']} |")
+    print("\n| widget (Socket.IO), concurrent | 1 replica turns/s | 2 replicas turns/s | p95 ms (1 / 2) | errors (1 / 2) |")
+    print("| --- | --- | --- | --- | --- |")
+    for c in (10, 50):
+        one, two = results[1][f"widget_c{c}"], results[2][f"widget_c{c}"]
         print(f"| {c} | {one['turns_per_s']:.1f} | {two['turns_per_s']:.1f} | {one['p95']:.0f} / {two['p95']:.0f} "
               f"| {one['errors']} / {two['errors']} |")
     print("\nCPU ms per turn at 50 concurrent, per process:")

@@ -91,7 +91,7 @@ def test_a_trainer_corrects_a_real_message(browser: Any, shop_server: Any) -> No
         page.screenshot(path=str(ROOT / "docs" / "trainer-inbox.png"))
         page.click("#annotate button[type=submit]")
         page.locator("#inbox-status", has_text="已写入").wait_for(timeout=60_000)
-        assert page.locator("#inbox li.item", has_text=SHOWN).count() == 0
+        page.locator("#inbox li.item", has_text=SHOWN).wait_for(state="detached", timeout=10_000)
 
         written = (project / "data" / "nlu" / "product.yml").read_text(encoding="utf-8")
         assert "- 我叫某某，那个那个[焦糖](color)\n" in written  # the name replaced by the placeholder

@@ -142,6 +142,8 @@
       }).then(function (r) {
         var added = r.added.length ? "已写入 " + r.added[0].file + "：" + r.added[0].line : "数据里已有这句，已从收件箱移除。";
         $("result").textContent = added;
+        var done = list.querySelector('li.item[data-id="' + CSS.escape(String(current.id)) + '"]');
+        if (done) done.remove(); // gone at once, not after the list reloads
         current = null; $("detail").hidden = true; $("result").textContent = "";
         $("inbox-status").textContent = added;
         loadInbox();
