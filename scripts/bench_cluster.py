@@ -17,6 +17,7 @@ import os
 import socket
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 from typing import Dict, List, Optional
 
