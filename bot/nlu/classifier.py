@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any, Dict, List, Optional, Text
 
 import numpy as np
@@ -58,6 +59,28 @@ def _words(message: Message) -> str:
     return " ".join(w.replace(" ", "") for w in words if w)
 
 
+# intents a clause of a long message cannot stand for the whole message with
+NOT_A_REQUEST = frozenset(
+    {"greet", "goodbye", "thank", "affirm", "deny", "inform_order", "send_photo", "no_photo", "out_of_scope",
+     "vague_followup"}
+)
+CLAUSE_BREAK = re.compile(r"[，,。.！!？?；;：:~～…\s]+|而且|并且|还有|另外|但是|可是|结果|然后")
+
+
+def clauses(message: Message) -> List[tuple]:
+    """(shaped characters, words) of each clause of the message, split at punctuation and 而且/还有/另外 …"""
+    text = message.get(TEXT) or ""
+    tokens = message.get(TEXT_TOKENS) or []
+    out, start = [], 0
+    for cut in [*CLAUSE_BREAK.finditer(text), None]:
+        end = cut.start() if cut else len(text)
+        if end - start >= 2:
+            words = [shape(t.text).strip() for t in tokens if t.start >= start and t.end <= end]
+            out.append((text[start:end], " ".join(w.replace(" ", "") for w in words if w)))
+        start = cut.end() if cut else len(text)
+    return out
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class LinearIntentClassifier(GraphComponent, IntentClassifier):
     """TF-IDF char + word n-grams -> logistic regression; see the module docstring."""
@@ -83,6 +106,11 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             "max_iter": 3000,
             "ranking_length": 10,
             "random_state": 0,
+            # a long message the whole-message reading is unsure of is read clause by clause
+            # (issue #13 point 6: several angry sentences); the clause the model is surest names
+            # a request wins when it clears this confidence (the FallbackClassifier's threshold)
+            "long_message_chars": 40,
+            "clause_threshold": 0.3,
         }
 
     def __init__(
@@ -159,12 +187,32 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                 self._set(message, None, [])
                 continue
             probabilities = self._scorer.probabilities(shape(message.get(TEXT)), _words(message))
+            if len(message.get(TEXT)) > int(self._config["long_message_chars"]):
+                probabilities = self._clause_reading(message, probabilities)
             order = np.argsort(probabilities)[::-1][:limit]
             ranking = [
                 {"name": self._scorer.classes[i], "confidence": float(probabilities[i])} for i in order
             ]
             self._set(message, ranking[0], ranking)
         return messages
+
+    def _clause_reading(self, message: Message, whole: np.ndarray) -> np.ndarray:
+        """A long message the model is unsure of, read clause by clause: the surest request wins.
+
+        Several sentences about one problem dilute each other's n-grams ("买了双鞋质量有问题不说，
+        寄回去了愣是说我没寄发票！…"); one clause usually says what it is about. Clauses that only
+        greet, thank or answer yes/no do not count. Costs one scoring per clause (~0.1 ms each)."""
+        threshold = float(self._config["clause_threshold"])
+        if whole.max() >= threshold:
+            return whole
+        best = whole
+        for chars, words in clauses(message):
+            scores = self._scorer.probabilities(shape(chars), words)
+            top = int(np.argmax(scores))
+            if (self._scorer.classes[top] not in NOT_A_REQUEST and scores[top] >= threshold
+                    and scores[top] > best.max()):
+                best = scores
+        return best
 
     @staticmethod
     def _set(message: Message, intent: Optional[Dict[str, Any]], ranking: List[Dict[str, Any]]) -> None:
