@@ -42,14 +42,21 @@ async def test_a_reason_for_an_exchange_is_not_a_second_problem(rt, domain):
 
 async def test_the_first_is_handled_then_the_second_as_its_own_case(rt, domain, repo):
     events = [user(TWO, "shipping_delay", message_id="t1")]
-    slots = {**_proven(IN_TRANSIT), "pending_request": "delay", "problem": "delay", "next_request": "color_mismatch"}
+    slots = {
+        **_proven(IN_TRANSIT),
+        "pending_request": "delay",
+        "problem": "delay",
+        "next_request": "color_mismatch",
+    }
     state, said, _ = await _run(ActionHandleRequest, domain, slots, events)
     # the delay needs nothing more from the shopper (news within 24 h, R11): the colour comes at once
     chase, colour = said.split("颜色的问题")
     assert "24 小时" in chase and "还没有签收" in colour
     cases = {c.kind: c for c in repo.cases_for_order(IN_TRANSIT)}
     assert set(cases) == {"delay", "color_mismatch"}  # two requests, two cases (issue #10)
-    assert state["case_id"] == cases["color_mismatch"].case_id and state["pending_request"] == "color_mismatch"
+    assert (
+        state["case_id"] == cases["color_mismatch"].case_id and state["pending_request"] == "color_mismatch"
+    )
     assert state["next_request"] is None and state["awaiting"] is None
 
 
@@ -76,7 +83,9 @@ async def test_while_the_first_waits_the_second_waits_then_starts(rt, domain, re
     assert state["awaiting"] == "return_tracking" and "尺码的问题" in said
 
     events.append(user("单号 SF1234567890123", "inform_tracking", message_id="p4"))
-    state, said, _ = await _run(ActionHandleAnswer, domain, {**state, "tracking_no": "SF1234567890123"}, events)
+    state, said, _ = await _run(
+        ActionHandleAnswer, domain, {**state, "tracking_no": "SF1234567890123"}, events
+    )
     assert "SF1234567890123" in said and "尺码的问题" in said
     assert state["pending_request"] == "size_mismatch" and state["next_request"] is None
     size_case = repo.get_case(int(state["case_id"]))
@@ -84,16 +93,24 @@ async def test_while_the_first_waits_the_second_waits_then_starts(rt, domain, re
 
 
 async def test_turning_to_the_second_first_remembers_the_unfinished_one(rt, domain):
-    slots = {**_proven(COLOUR), "pending_request": "color_mismatch", "problem": "color_mismatch",
-             "awaiting": "evidence", "case_id": 3.0, "next_request": "size_mismatch"}
+    slots = {
+        **_proven(COLOUR),
+        "pending_request": "color_mismatch",
+        "problem": "color_mismatch",
+        "awaiting": "evidence",
+        "case_id": 3.0,
+        "next_request": "size_mismatch",
+    }
     state, _, _ = await _run(ActionSetRequest, domain, slots, [user("先说尺码吧，太小了", "size_mismatch")])
     assert state["pending_request"] == "size_mismatch" and state["case_id"] is None
     assert state["next_request"] == "color_mismatch"  # the colour case is open and comes back after
 
 
 async def test_a_long_angry_message_gets_an_apology_what_we_understood_and_a_person(rt, domain):
-    angry = ("买了双鞋质量有问题不说，按要求把鞋和发票一起寄回去了，结果客服愣是说我没寄发票！"
-             "来回折腾了一个星期，到底还要我怎么样？？")
+    angry = (
+        "买了双鞋质量有问题不说，按要求把鞋和发票一起寄回去了，结果客服愣是说我没寄发票！"
+        "来回折腾了一个星期，到底还要我怎么样？？"
+    )
     state, _, _ = await _run(ActionSetRequest, domain, {}, [user(angry, "quality_issue")])
     _, said, dispatcher = await _run(ActionAskOrderId, domain, state, [user(angry, "quality_issue")])
     assert said.startswith("真的很抱歉") and "质量问题" in said and "订单号" in said
@@ -112,5 +129,7 @@ async def test_a_calm_message_gets_no_canned_apology(rt, domain):
 async def test_an_angry_message_with_the_order_number_apologises_before_the_proof(rt, domain):
     angry = f"订单{COLOUR}的毛衣才穿一次就起球了！说好的品质保证呢，简直离谱"
     state, _, _ = await _run(ActionSetRequest, domain, {}, [user(angry, "quality_issue")])
-    _, said, dispatcher = await _run(ActionAskPhone, domain, {**state, "order_id": COLOUR}, [user(angry, "quality_issue")])
+    _, said, dispatcher = await _run(
+        ActionAskPhone, domain, {**state, "order_id": COLOUR}, [user(angry, "quality_issue")]
+    )
     assert "抱歉" in said and [m.get("response") for m in dispatcher.messages][-1] == "utter_ask_phone"
