@@ -50,7 +50,7 @@ class ActionSetRequest(Action):
             named = _digits(text, zh.ORDER_ID_RE)
             if named and named != tracker.get_slot("order_id"):  # another order: a fresh start
                 return [SlotSet("pending_request", tracker.get_slot("pending_request") or "status"),
-                        *_fresh_case()]
+                        *_fresh_case(), SlotSet("next_request", None)]
             return [SlotSet("pending_request", tracker.get_slot("pending_request") or "status"),
                     SlotSet("awaiting", None)]
         if request == "compensation":  # about the problem at hand, or the one this message names
@@ -189,6 +189,15 @@ class ValidateOrderForm(FormValidationAction):
     def validate_order_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        """Any 16-digit number is asked for its proof; a second problem remembered for another
+        order is forgotten when the shopper turns to a different order (it was about that one)."""
+        result = self._validate_order_id(value, dispatcher, tracker)
+        earlier = tracker.get_slot("order_id")
+        if result.get("order_id") and earlier and _digits(earlier, zh.ORDER_ID_RE) != result["order_id"]:
+            result["next_request"] = None
+        return result
+
+    def _validate_order_id(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
         """Any 16-digit number is asked for its proof: whether the order exists is not said."""
         order_id = _digits(value, zh.ORDER_ID_RE)
         if not order_id:

@@ -133,3 +133,18 @@ async def test_an_angry_message_with_the_order_number_apologises_before_the_proo
         ActionAskPhone, domain, {**state, "order_id": COLOUR}, [user(angry, "quality_issue")]
     )
     assert "抱歉" in said and [m.get("response") for m in dispatcher.messages][-1] == "utter_ask_phone"
+
+
+async def test_a_remembered_problem_is_forgotten_when_the_shopper_turns_to_another_order(rt, domain):
+    from actions.identify import ValidateOrderForm
+
+    slots = {**_proven(IN_TRANSIT), "pending_request": "delay", "next_request": "color_mismatch"}
+    tracker = make_tracker(
+        slots=slots, events=[user(f"另一单 {COLOUR}", "inform_order")], active_loop="order_form"
+    )
+    result = ValidateOrderForm().validate_order_id(COLOUR, CollectingDispatcher(), tracker, domain)
+    assert result["order_id"] == COLOUR and result["next_request"] is None
+    same = make_tracker(slots=slots, events=[user(IN_TRANSIT, "inform_order")], active_loop="order_form")
+    assert "next_request" not in ValidateOrderForm().validate_order_id(
+        IN_TRANSIT, CollectingDispatcher(), same, domain
+    )
