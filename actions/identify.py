@@ -25,7 +25,7 @@ from actions import runtime
 from actions.replies import button, pick, say
 from bot import text as zh
 from bot.identity import attempts_left, locked_until
-from bot.requests import problem_from_text, request_for_intent
+from bot.requests import PROBLEM_KINDS, apology, problem_from_text, request_for_intent, second_request
 
 
 class ActionSetRequest(Action):
@@ -50,7 +50,7 @@ class ActionSetRequest(Action):
             named = _digits(text, zh.ORDER_ID_RE)
             if named and named != tracker.get_slot("order_id"):  # another order: a fresh start
                 return [SlotSet("pending_request", tracker.get_slot("pending_request") or "status"),
-                        *_fresh_case()]
+                        *_fresh_case(), SlotSet("next_request", None)]
             return [SlotSet("pending_request", tracker.get_slot("pending_request") or "status"),
                     SlotSet("awaiting", None)]
         if request == "compensation":  # about the problem at hand, or the one this message names
@@ -58,7 +58,24 @@ class ActionSetRequest(Action):
             if problem == tracker.get_slot("problem"):
                 return [SlotSet("pending_request", request), SlotSet("awaiting", None)]
             return [SlotSet("pending_request", request), *_fresh_case(), SlotSet("problem", problem)]
-        return [SlotSet("pending_request", request), *_fresh_case(), SlotSet("problem", request)]
+        return [SlotSet("pending_request", request), *_fresh_case(), SlotSet("problem", request),
+                *_next_request(tracker, request, text)]
+
+
+def _next_request(tracker: Tracker, request: str, text: str) -> List[EventType]:
+    """The second problem this message names, kept for after this case (issue #13 point 5).
+
+    A shopper who turns to the remembered problem before the first one is finished swaps them:
+    the unfinished case (still open in the database) is the one remembered now."""
+    second = second_request(text, request)
+    if second:
+        return [SlotSet("next_request", second)]
+    remembered = tracker.get_slot("next_request")
+    if remembered != request:
+        return []
+    earlier = tracker.get_slot("pending_request")
+    unfinished = earlier in PROBLEM_KINDS and earlier != request and tracker.get_slot("awaiting")
+    return [SlotSet("next_request", earlier if unfinished else None)]
 
 
 def _fresh_case() -> List[EventType]:
@@ -114,11 +131,30 @@ class ActionAskOrderId(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         customer = shop_customer(tracker)
-        buttons = _customer_buttons(customer) if customer else []
-        if buttons:
-            say(dispatcher, tracker, pick(_CHOOSE_ORDER).format(n=len(buttons)), buttons=buttons)
-        else:
-            say(dispatcher, tracker, pick(_ASK_ORDER_ID))
+        orders = _customer_buttons(customer) if customer else []
+        ask = pick(_CHOOSE_ORDER).format(n=len(orders)) if orders else pick(_ASK_ORDER_ID)
+        # an upset shopper hears a plain apology and what we understood first, a person if very upset (R17)
+        sorry = apology(zh.to_simplified(tracker.latest_message.get("text") or ""), tracker.get_slot("problem"))
+        human = [button("转人工客服", "ask_human")] if sorry and "转人工" in sorry else []
+        say(dispatcher, tracker, (sorry or "") + ask, buttons=[*orders, *human])
+        return []
+
+
+class ActionAskPhone(Action):
+    """The form's question for the proof; an upset shopper who gave the order number at once hears
+    the apology first (R17), the question itself is ``utter_ask_phone``."""
+
+    def name(self) -> Text:
+        return "action_ask_phone"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        sorry = apology(zh.to_simplified(tracker.latest_message.get("text") or ""), tracker.get_slot("problem"))
+        if sorry:
+            human = [button("转人工客服", "ask_human")] if "转人工" in sorry else []
+            say(dispatcher, tracker, sorry, buttons=human)
+        dispatcher.utter_message(response="utter_ask_phone")
         return []
 
 
@@ -153,6 +189,15 @@ class ValidateOrderForm(FormValidationAction):
     def validate_order_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        """Any 16-digit number is asked for its proof; a second problem remembered for another
+        order is forgotten when the shopper turns to a different order (it was about that one)."""
+        result = self._validate_order_id(value, dispatcher, tracker)
+        earlier = tracker.get_slot("order_id")
+        if result.get("order_id") and earlier and _digits(earlier, zh.ORDER_ID_RE) != result["order_id"]:
+            result["next_request"] = None
+        return result
+
+    def _validate_order_id(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
         """Any 16-digit number is asked for its proof: whether the order exists is not said."""
         order_id = _digits(value, zh.ORDER_ID_RE)
         if not order_id:

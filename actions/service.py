@@ -24,7 +24,7 @@ from actions.replies import button, pick, say
 from bot import policy
 from bot.describe import describe_status, order_card
 from bot.domain import CaseChange, Grant, Order, Promise
-from bot.requests import fault_from_text
+from bot.requests import PROBLEM_NAMES, apology, fault_from_text
 from bot.store.repository import RefundLimitExceeded
 from bot.text import to_simplified
 
@@ -135,14 +135,18 @@ class ActionHandleRequest(Action):
         if order is None:
             say(dispatcher, tracker, "请先告诉我订单号，我帮您核对后马上处理。")
             return []
+        sorry = apology(to_simplified(tracker.latest_message.get("text") or ""), tracker.get_slot("problem"))
+        if sorry:  # the request came with the order already known: the apology comes first (R17)
+            say(dispatcher, tracker, sorry, buttons=[button("转人工客服", "ask_human")] if "转人工" in sorry else [])
         if request == "status":
             now = runtime.get().clock()
             say(dispatcher, tracker, describe_status(order, now), custom=order_card(order))
-            return [SlotSet("awaiting", None)]
+            return then_next(dispatcher, tracker, order, [SlotSet("awaiting", None)], remind=True)
         if request == "compensation":
             return compensate(dispatcher, tracker, order)
         decision, evidence = decide(tracker, order, request)
-        return answer_with(dispatcher, tracker, order, request, decision, evidence)
+        events = answer_with(dispatcher, tracker, order, request, decision, evidence)
+        return then_next(dispatcher, tracker, order, events, remind=True)
 
     @staticmethod
     def _complaint(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
@@ -158,6 +162,13 @@ class ActionHandleAnswer(Action):
         return "action_handle_answer"
 
     async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        events = await self._answer(dispatcher, tracker, domain)
+        order = verified_order(tracker)
+        return then_next(dispatcher, tracker, order, events) if order is not None else events
+
+    async def _answer(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         awaiting = tracker.get_slot("awaiting")
@@ -311,6 +322,44 @@ _PHOTO_NO_RUSH = (
 _REFUND_CHECK = (
     "这笔退款需要同事再核对一下金额，我已经把情况转给人工客服，您不用重复说明。",
     "这笔订单的退款金额需要人工确认，我这就转给售后同事处理，之前聊的内容会一并带过去。",
+)
+
+
+def then_next(dispatcher: CollectingDispatcher, tracker: Tracker, order: Order, events: List[EventType],
+              remind: bool = False) -> List[EventType]:
+    """The second problem of the same message (``next_request``), once this case needs nothing more.
+
+    One case per request (issue #10): the second gets its own case, fresh state and its own
+    decision on the same proven order. While the first still waits for the shopper (a photo,
+    a choice, a tracking number) the second waits too; ``remind`` says once that it is noted.
+    """
+    second = tracker.get_slot("next_request")
+    if not second or second == tracker.get_slot("pending_request"):
+        return events
+    after = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+    if any(e.get("event") == "followup" for e in events) or after.get("handed_off"):
+        return events  # a person takes over: they read both problems in the history (R15)
+    if after.get("awaiting", tracker.get_slot("awaiting")):
+        if remind:
+            say(dispatcher, tracker, pick(_NEXT_NOTED).format(what=PROBLEM_NAMES.get(second, "另一个问题")))
+        return events
+    say(dispatcher, tracker, pick(_NEXT_NOW).format(what=PROBLEM_NAMES.get(second, "另一个问题")))
+    fresh = {"pending_request": second, "problem": second, "case_id": None, "negotiation": None,
+             "awaiting": None, "next_request": None}
+    view = tracker.copy()
+    view.slots.update({**after, **fresh})
+    started = [SlotSet(name, value) for name, value in fresh.items()]
+    decision, evidence = decide(view, order, second)
+    return [*events, *started, *answer_with(dispatcher, view, order, second, decision, evidence)]
+
+
+_NEXT_NOTED = (
+    "您说的{what}我也记下了，这个处理完我马上接着帮您看。",
+    "另外，{what}我记着呢，这一步办好就接着处理它。",
+)
+_NEXT_NOW = (
+    "接下来看您说的{what}：",
+    "这个先这样。再来处理您提到的{what}：",
 )
 
 

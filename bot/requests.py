@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Dict, Optional
+import re
+from typing import Dict, List, Optional
 
 # intent (../shared/INTENTS.md) -> request handled by the after-sales policy
 INTENT_REQUESTS: Dict[str, str] = {
@@ -62,3 +63,89 @@ def problem_from_text(text: str) -> Optional[str]:
         if any(w in text for w in words):
             return problem
     return None
+
+
+# ---- two problems in one message (issue #13 point 5) -----------------------------------
+# "鞋子还没到，而且颜色好像也不对": one case per request (issue #10), so the first is handled and
+# the second is remembered and started once the first needs nothing more from the shopper.
+# A cheap reading: the message is cut into clauses and each clause is matched against the
+# words of each problem kind; only a *problem* in another clause counts as a second request
+# (in "尺码小了，想换大一码" the size is the reason for the exchange, not a second case).
+PROBLEM_KINDS = ("delay", "lost", "wrong_item", "quality_issue", "color_mismatch", "size_mismatch")
+_CLAUSE_BREAK = re.compile(r"[，,。．.！!？?；;…~～\s]+|而且|并且|另外|还有|同时|再就是|再说")
+_CLAUSE_PROBLEMS = (
+    ("lost", ("丢件", "丢了", "弄丢", "签收了但", "显示签收", "没收到却")),
+    ("delay", ("还没到", "没到货", "还没收到", "没收到", "没有收到", "还没发货", "没发货", "不发货", "物流没动",
+               "物流不动", "没动", "没有物流", "不更新", "没更新", "太慢", "好几天了", "怎么还没", "迟迟")),
+    ("wrong_item", ("发错", "少发", "漏发", "少了一", "缺了一", "不是我买的", "款式不对", "型号不对", "多发")),
+    ("color_mismatch", ("色差", "颜色", "偏色", "掉色", "褪色")),
+    ("size_mismatch", ("尺码", "码数", "偏大", "偏小", "太大", "太小", "大了", "小了", "不合脚", "不合身", "挤脚")),
+    ("quality_issue", ("质量", "坏了", "坏的", "破了", "破损", "开线", "脱线", "开胶", "瑕疵", "划痕", "污渍", "起球",
+                       "不能用", "用不了", "开不了机", "裂了", "断了", "漏水", "异味")),
+)
+PROBLEM_NAMES = {
+    "delay": "还没收到货的问题",
+    "lost": "包裹丢失的问题",
+    "wrong_item": "发错货的问题",
+    "quality_issue": "质量问题",
+    "color_mismatch": "颜色的问题",
+    "size_mismatch": "尺码的问题",
+}
+
+
+def clauses(text: str) -> List[str]:
+    """The message cut at punctuation and at 而且 / 还有 / 另外 …, empty pieces dropped."""
+    return [c for c in _CLAUSE_BREAK.split(text) if len(c) >= 2]
+
+
+def problems_in(text: str) -> List[str]:
+    """The problem kinds a (Simplified) message names, in the order its clauses name them, once each."""
+    found: List[str] = []
+    for clause in clauses(text):
+        for kind, words in _CLAUSE_PROBLEMS:
+            if kind not in found and any(w in clause for w in words):
+                found.append(kind)
+                break  # one kind per clause: the most specific listed first
+    return found
+
+
+def second_request(text: str, first: Optional[str]) -> Optional[str]:
+    """A second problem the message names besides the request being handled, or None.
+
+    Only when the request being handled is itself a problem (a delay, a defect …): a return or an
+    exchange names its reason, which is the same case."""
+    if first not in PROBLEM_KINDS:
+        return None
+    others = [k for k in problems_in(text) if k != first]
+    return others[0] if others else None
+
+
+# ---- anger (R17), read from the words and the punctuation --------------------------------
+_ANGRY_WORDS = ("愣是", "凭什么", "到底", "说好的", "不说", "还说", "居然", "竟然", "简直", "太离谱", "离谱",
+                "无语", "受不了", "什么意思", "怎么回事", "有没有搞错", "搞什么", "坑", "不负责", "推来推去",
+                "浪费", "忽悠", "敷衍", "失望", "气人", "生气", "火大", "多少次", "几次了", "一直没人")
+
+
+def anger(text: str) -> int:
+    """0 calm, 1 upset (some angry words or ！/？？), 2 strongly angry (several signs, or a long
+    message with angry words and exclamation). Threats and abuse are bot.handoff's triggers."""
+    signs = sum(w in text for w in _ANGRY_WORDS)
+    shouts = text.count("！") + text.count("!") + text.count("？？") + text.count("??")
+    score = signs + min(shouts, 2)
+    if score >= 3 or (len(text) > 40 and signs >= 1 and shouts >= 1):
+        return 2
+    return 1 if score >= 1 else 0
+
+
+def apology(text: str, problem: Optional[str] = None) -> Optional[str]:
+    """R17 in plain words for an upset shopper: sorry, what we understood, and (strong anger) a person.
+
+    None for a calm message: a canned apology on every turn is not listening."""
+    level = anger(text)
+    if level == 0:
+        return None
+    about = f"您说的{PROBLEM_NAMES[problem]}，" if problem in PROBLEM_NAMES else ""
+    words = f"真的很抱歉，让您这么折腾。{about}我来跟进到底。"
+    if level >= 2:
+        words += "如果您更想直接和同事说，点“转人工客服”我马上转过去，刚才说的不用再重复。"
+    return words

@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
 OPENINGS = ROOT / "data" / "real" / "openings.tsv"
+LONG = 40  # characters: a message of several sentences (issue #13 point 6)
 
 
 def near_key(text: str) -> str:
@@ -76,6 +77,15 @@ def main(argv: List[str] | None = None) -> int:
     print(f"{len(texts)} real conversation openings replayed (data/real/openings.tsv)")
     print(f"answered with 'I did not understand' (nlu_fallback): {counts['nlu_fallback']} = {fallback:.1%}")
     print(f"redirected as out of scope: {counts['out_of_scope']} = {counts['out_of_scope'] / len(texts):.1%}")
+    # vague_followup is answered with a question (which order, what problem), not "I did not
+    # understand"; it is counted apart so the fallback figure cannot hide it
+    vague = counts["vague_followup"]
+    print(f"asked which order and problem (vague_followup, needs the earlier chat): {vague} = {vague / len(texts):.1%}")
+    long = [p for t, p in zip(texts, predicted, strict=True) if len(t) > LONG]
+    if long:
+        fell_long = sum(p == "nlu_fallback" for p in long)
+        print(f"long openings (> {LONG} characters): {len(long)}, answered 'I did not understand': "
+              f"{fell_long} = {fell_long / len(long):.1%}")
     print("intents given: " + ", ".join(f"{k} {v}" for k, v in counts.most_common() if k != "nlu_fallback"))
     fell = [t for t, p in zip(texts, predicted, strict=True) if p == "nlu_fallback"]
     for text in fell[: args.show]:

@@ -121,3 +121,35 @@ def test_odd_input_never_breaks_it(parts, text):
         assert intent["name"] and 0.0 <= intent["confidence"] <= 1.0
     else:  # nothing left after normalising: no intent, and the fallback takes over
         assert intent["name"] is None or intent["confidence"] <= 1.0
+
+
+# ---- long messages read clause by clause (issue #13 point 6) ----------------------------------
+
+LONG_ANGRY = [  # written for these tests, several sentences each, as upset shoppers write
+    ("买了双运动鞋质量有问题不说，我按你们说的把鞋和发票一起寄回去了，结果愣是说我没寄发票！来回折腾一个星期了，到底怎么回事？？",
+     {"quality_issue", "complain", "invoice", "request_return", "refund_status"}),
+    ("你们这个快递我真是服了，下单五天了物流一动不动，打电话也没人接，问客服就让我等等等，我明天就要出差了还等什么",
+     {"shipping_delay", "complain"}),
+]
+
+
+def test_clauses_split_at_punctuation_and_connectives(parts):
+    from bot.nlu.classifier import clauses
+
+    message = parse(parts, "鞋子还没到，而且颜色好像也不对！另外发票呢")
+    assert [c for c, _ in clauses(message)] == ["鞋子还没到", "颜色好像也不对", "发票呢"]
+    assert all(words for _, words in clauses(message))  # each clause keeps its own jieba words
+
+
+@pytest.mark.parametrize("text, acceptable", LONG_ANGRY)
+def test_a_long_upset_message_is_read_for_what_it_is_about(parts, text, acceptable):
+    message = parse(parts, text)
+    assert len(text) > 40
+    assert message.get(INTENT)["name"] in acceptable and message.get(INTENT)["confidence"] >= 0.3
+
+
+def test_a_short_message_is_never_read_by_clauses(parts):
+    *_, classifier = parts
+    message = parse(parts, "你好，谢谢")
+    whole = classifier._scorer.probabilities(shape(message.get(TEXT)), " ".join(t.text for t in message.get("text_tokens")))
+    assert message.get(INTENT)["confidence"] == pytest.approx(float(whole.max()))
