@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 ACTION_HINTS = {
     "action_set_request": "助手会记下顾客要办的事（退货、换货、色差等），然后核对订单。",
     "action_ask_order_id": "助手会请顾客提供订单号（已登录的顾客可以从自己的订单里选）。",
+    "action_ask_phone": "助手会请顾客提供下单手机号的后四位，以确认是本人的订单。",
     "order_form": "助手会核对订单号和手机尾号，确认是顾客本人的订单。",
     "validate_order_form": "助手会核对订单号和手机尾号，确认是顾客本人的订单。",
     "action_handle_request": "助手会按售后规则判断能否退货、换货、补偿或保修，并说明理由。",
