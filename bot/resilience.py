@@ -210,6 +210,9 @@ def install() -> None:
     # Rasa sets Sanic's response timeout only when its HTTP API is on; otherwise Sanic's 60 s
     # would cut off a turn that waits out a database outage (Sanic reads SANIC_* at app creation)
     os.environ.setdefault("SANIC_RESPONSE_TIMEOUT", str(int(outage_wait() + 120)))
+    # Rasa listens with a backlog of 100 connections: behind a balancer that opens one connection
+    # per request, 200 shoppers at once overflowed it (refused, 502) in make bench-cluster
+    os.environ.setdefault("SANIC_BACKLOG", "1024")
     _no_fail_safe()
     _action_timeout()
     _INSTALLED = True
