@@ -129,7 +129,7 @@ def test_pairs_from_one_sender_are_answered_in_order(cluster):
     """
     import redis.asyncio as aioredis
 
-    pairs = int(os.environ.get("CLUSTER_PAIRS", "300"))
+    pairs = int(os.environ.get("CLUSTER_PAIRS", "1000"))
     red = aioredis.Redis(host="127.0.0.1", port=int(cluster.env["CLUSTER_REDIS_PORT"]))
     overlapped = 0
 
@@ -167,7 +167,7 @@ def test_pairs_from_one_sender_are_answered_in_order(cluster):
 
 def test_messages_fired_together_are_each_handled_exactly_once(cluster):
     """Fired 10 ms apart at either replica: in whatever order, each handled once, none lost."""
-    pairs = int(os.environ.get("CLUSTER_PAIRS", "300")) // 3
+    pairs = int(os.environ.get("CLUSTER_PAIRS", "1000")) // 5
 
     async def pair(session: aiohttp.ClientSession, n: int) -> str:
         sender = f"burst-{n}-{uuid.uuid4().hex[:6]}"
