@@ -109,12 +109,20 @@ for key, value in {"USER": os.environ.get("USER_NAME", "root"), "RUN": run, "PUB
                    "RASA_SERVERS": os.environ["RASA_SERVERS"].rstrip("\n"),
                    "ACTION_SERVERS": os.environ["ACTION_SERVERS"].rstrip("\n")}.items():
     text = text.replace(f"@{key}@", value)
-open(f"{run}/nginx.conf", "w").write(text)
+open(f"{run}/nginx.conf.new", "w").write(text)
 PYEOF
-  /usr/sbin/nginx -t -q -c "$RUN/nginx.conf" -p "$RUN"
+  /usr/sbin/nginx -t -q -c "$RUN/nginx.conf.new" -p "$RUN"
   if alive "$RUN/nginx.pid"; then
-    /usr/sbin/nginx -c "$RUN/nginx.conf" -p "$RUN" -s reload
+    # A reload closes idle keep-alive connections, which a client may be reusing at that very moment
+    # (the request then fails before nginx reads it): reload only when the layout really changed.
+    if ! cmp -s "$RUN/nginx.conf.new" "$RUN/nginx.conf"; then
+      mv "$RUN/nginx.conf.new" "$RUN/nginx.conf"
+      /usr/sbin/nginx -c "$RUN/nginx.conf" -p "$RUN" -s reload
+    else
+      rm -f "$RUN/nginx.conf.new"
+    fi
   else
+    mv "$RUN/nginx.conf.new" "$RUN/nginx.conf"
     /usr/sbin/nginx -c "$RUN/nginx.conf" -p "$RUN"
   fi
   i=0
