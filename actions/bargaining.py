@@ -90,7 +90,14 @@ class ActionBargain(Action):
             neg, reply = bargain.respond(neg, tracker.latest_message.get("text") or "", rng=rt.rng)
         case_id = int(tracker.get_slot("case_id"))
         _store(case_id, neg, before)
-        return self._say(dispatcher, tracker, neg, reply, case_id, data.get("order_id"))
+        events = self._say(dispatcher, tracker, neg, reply, case_id, data.get("order_id"))
+        if reply.refund_key:  # a deal closes the case: the second problem of the message comes next
+            from actions.service import then_next, verified_order
+
+            order = verified_order(tracker)
+            if order is not None:
+                return then_next(dispatcher, tracker, order, events)
+        return events
 
     @staticmethod
     def _say(dispatcher: CollectingDispatcher, tracker: Tracker, neg: "bargain.Negotiation",

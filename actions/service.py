@@ -333,10 +333,11 @@ def then_next(dispatcher: CollectingDispatcher, tracker: Tracker, order: Order, 
     decision on the same proven order. While the first still waits for the shopper (a photo,
     a choice, a tracking number) the second waits too; ``remind`` says once that it is noted.
     """
-    second = tracker.get_slot("next_request")
-    if not second or second == tracker.get_slot("pending_request"):
-        return events
     after = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+    # what this turn already set wins: a second call on the same events starts nothing twice
+    second = after.get("next_request", tracker.get_slot("next_request"))
+    if not second or second == after.get("pending_request", tracker.get_slot("pending_request")):
+        return events
     if any(e.get("event") == "followup" for e in events) or after.get("handed_off"):
         return events  # a person takes over: they read both problems in the history (R15)
     if after.get("awaiting", tracker.get_slot("awaiting")):

@@ -77,3 +77,20 @@ async def test_bargain_without_a_negotiation_explains(rt, domain):
     dispatcher = CollectingDispatcher()
     await ActionBargain().run(dispatcher, tracker, domain)
     assert "没有进行中的补偿" in texts(dispatcher)
+
+
+async def test_a_deal_struck_on_a_counter_starts_the_remembered_second_problem(rt, domain, repo):
+    """"颜色不对，尺码也偏小": the colour case ends in a met counter-offer (action_bargain, not the
+    answer handler), and the size problem starts at once as its own case (issue #13 point 5)."""
+    state, _ = await _open(domain)
+    state = {**state, "next_request": "size_mismatch"}
+    colour_case = int(state["case_id"])
+    state, said = await _turn(domain, state, "补我二十就行", "bargain")
+    assert repo.refunds_for_case(colour_case), said  # the counter was met: a deal
+    assert "尺码的问题" in said
+    assert state["pending_request"] == "size_mismatch" and state["next_request"] is None
+    assert int(state["case_id"]) != colour_case or state["case_id"] is None
+    # the same turn retried starts nothing twice
+    again = {**state, "next_request": None}
+    _, said = await _turn(domain, again, "好的", "affirm", ActionHandleAnswer)
+    assert "尺码的问题" not in said
