@@ -70,6 +70,8 @@ def fit_predict(
     word_weight: float = 0.7,
     chars: Tuple[int, int] = (1, 3),
     balanced: bool = False,
+    pinyin: float = 0.0,
+    ensemble: float = 0.0,
 ) -> List[List[Tuple[str, float, float]]]:
     """Fit on ``train``; for each test list, (best intent, its probability, margin to the second)."""
     import numpy as np
@@ -82,20 +84,33 @@ def fit_predict(
     wv = TfidfVectorizer(
         analyzer="word", token_pattern=r"\S+", ngram_range=(1, 2), sublinear_tf=True, lowercase=False
     )
-    X = sp.hstack(
-        [cv.fit_transform([c for c, _ in prepared]), wv.fit_transform([w for _, w in prepared]) * word_weight]
-    )
+    blocks = [cv.fit_transform([c for c, _ in prepared]), wv.fit_transform([w for _, w in prepared]) * word_weight]
+    pv = None
+    if pinyin:  # homophones and typos that sound alike: 在吗/再吗, 退款/推款
+        pv = TfidfVectorizer(
+            analyzer="word", token_pattern=r"\S+", ngram_range=(1, 2), sublinear_tf=True, lowercase=False
+        )
+        blocks.append(pv.fit_transform([pinyin_of(t) for t, _ in train]) * pinyin)
+    X = sp.hstack(blocks)
     clf = LogisticRegression(
         C=C, max_iter=3000, random_state=0, class_weight="balanced" if balanced else None
     )
     clf.fit(X.tocsr(), [i for _, i in train])
+    nb = None
+    if ensemble:  # a second model of another kind: complement naive Bayes on the same features
+        from sklearn.naive_bayes import ComplementNB
+
+        nb = ComplementNB(alpha=0.3).fit(X.tocsr(), [i for _, i in train])
     results = []
     for texts in tests:
         p = [feats(t) for t in texts]
-        Xt = sp.hstack(
-            [cv.transform([c for c, _ in p]), wv.transform([w for _, w in p]) * word_weight]
-        ).tocsr()
+        tb = [cv.transform([c for c, _ in p]), wv.transform([w for _, w in p]) * word_weight]
+        if pv is not None:
+            tb.append(pv.transform([pinyin_of(t) for t in texts]) * pinyin)
+        Xt = sp.hstack(tb).tocsr()
         proba = clf.predict_proba(Xt)
+        if nb is not None:
+            proba = (1 - ensemble) * proba + ensemble * nb.predict_proba(Xt)
         order = np.argsort(-proba, axis=1)
         results.append(
             [
@@ -104,6 +119,20 @@ def fit_predict(
             ]
         )
     return results
+
+
+_PINYIN: Dict[str, str] = {}
+
+
+def pinyin_of(text: str) -> str:
+    """Toneless pinyin syllables of the Simplified text (other characters kept as they are)."""
+    if text not in _PINYIN:
+        from pypinyin import lazy_pinyin
+
+        from bot.text import to_simplified
+
+        _PINYIN[text] = " ".join(s for s in lazy_pinyin(to_simplified(text[:1000])) if s.strip())
+    return _PINYIN[text]
 
 
 def served(pred: List[Tuple[str, float, float]], threshold: float, ambiguity: float) -> List[str]:
@@ -214,6 +243,11 @@ def main() -> int:
             "+ real + typo copies (drop/double a char)",
             lambda: fit_predict(team + real + typo_copies(real), tests, feats),
         ),
+        ("+ real, pinyin syllables (weight 0.5)", lambda: fit_predict(team + real, tests, feats, pinyin=0.5)),
+        (
+            "+ real, ensemble with complement naive Bayes (0.3)",
+            lambda: fit_predict(team + real, tests, feats, ensemble=0.3),
+        ),
         (
             "+ real, the three combined (balanced, word 1.0, typo copies)",
             lambda: fit_predict(
@@ -227,6 +261,8 @@ def main() -> int:
         "+ real, class weights balanced": lambda tr: (tr, {"balanced": True}),
         "+ real, word block weight 1.0": lambda tr: (tr, {"word_weight": 1.0}),
         "+ real + typo copies (drop/double a char)": lambda tr: (tr + typo_copies(tr), {}),
+        "+ real, pinyin syllables (weight 0.5)": lambda tr: (tr, {"pinyin": 0.5}),
+        "+ real, ensemble with complement naive Bayes (0.3)": lambda tr: (tr, {"ensemble": 0.3}),
         "+ real, the three combined (balanced, word 1.0, typo copies)": lambda tr: (
             tr + typo_copies(tr),
             {"balanced": True, "word_weight": 1.0},
