@@ -171,7 +171,7 @@ class WidgetInput(InputChannel):
         # bot typing indicator), and where the shopper's typing goes.
         self.in_human_hands: Optional[Callable[[str], Awaitable[bool]]] = None
         self.on_shopper_typing: Optional[Callable[[str, bool], None]] = None
-        self.limits = Limits()
+        self.limits = Limits(redis_url=self.redis_url or "")  # shared by the replicas with Redis (#15)
         self._ratings: Dict[str, int] = {}
         self._pruned_at = 0.0
 
