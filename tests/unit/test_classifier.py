@@ -153,3 +153,28 @@ def test_a_short_message_is_never_read_by_clauses(parts):
     message = parse(parts, "你好，谢谢")
     whole = classifier._scorer.probabilities(shape(message.get(TEXT)), " ".join(t.text for t in message.get("text_tokens")))
     assert message.get(INTENT)["confidence"] == pytest.approx(float(whole.max()))
+
+
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("订单号：1001000000000004 发票开错了抬头", "invoice"),
+        ("1001000000000004 这个订单的耳机坏了没法用", "quality_issue"),
+    ],
+)
+def test_a_request_beside_a_pasted_order_number_wins(parts, text, intent):
+    from bot.nlu.classifier import beside_the_number
+
+    message = parse(parts, text)
+    rest = beside_the_number(message)
+    assert rest is not None and "订单号码" not in rest[0] and "订单号码" not in rest[1]
+    assert message.get(INTENT)["name"] == intent
+
+
+@pytest.mark.parametrize("text", ["1001000000000004", "订单号是1001000000000004", "单号 1001000000000004 谢谢"])
+def test_a_bare_order_number_is_still_just_the_number(parts, text):
+    from bot.nlu.classifier import beside_the_number
+
+    message = parse(parts, text)
+    assert beside_the_number(message) is None
+    assert message.get(INTENT)["name"] == "inform_order"
