@@ -159,16 +159,15 @@ def typo_copies(examples: Sequence[Example], seed: int = 0) -> List[Example]:
     return out
 
 
-def out_of_fold(
+def oof_predictions(
     team: List[Example],
     real: List[Example],
     feats: Featurizer,
-    variant: Callable[[List[Example]], Tuple[List[Example], dict]],
-    threshold: float,
-    ambiguity: float,
+    variant: Callable[[List[Example]], Tuple[List[Example], dict]] = lambda tr: (tr, {}),
     folds: int = 5,
-) -> float:
-    """Served macro-F1 of a variant on real training messages it did not see (5 folds, team data always in)."""
+) -> List[Tuple[str, float, float]]:
+    """A variant's predictions for each real training message, from a model that did not see it
+    (``folds`` folds, the team's data always in training)."""
     rng = random.Random(0)
     order = list(range(len(real)))
     rng.shuffle(order)
@@ -181,6 +180,20 @@ def out_of_fold(
             idx, fit_predict(team + train, [[real[i][0] for i in idx]], feats, **options)[0], strict=False
         ):
             preds[i] = p
+    return preds
+
+
+def out_of_fold(
+    team: List[Example],
+    real: List[Example],
+    feats: Featurizer,
+    variant: Callable[[List[Example]], Tuple[List[Example], dict]],
+    threshold: float,
+    ambiguity: float,
+    folds: int = 5,
+) -> float:
+    """Served macro-F1 of a variant on real training messages it did not see (5 folds, team data always in)."""
+    preds = oof_predictions(team, real, feats, variant, folds)
     return macro_f1([i for _, i in real], served(preds, threshold, ambiguity))
 
 
@@ -191,16 +204,7 @@ def choose_threshold(
 
     Macro-F1 alone always prefers answering more; within noise of the best, a higher threshold
     answers less but more accurately and sends the rest to a rephrase prompt or a person."""
-    rng = random.Random(0)
-    order = list(range(len(real)))
-    rng.shuffle(order)
-    preds: List = [None] * len(real)
-    for k in range(folds):
-        held = set(order[k::folds])
-        train = team + [e for i, e in enumerate(real) if i not in held]
-        idx = sorted(held)
-        for i, p in zip(idx, fit_predict(train, [[real[i][0] for i in idx]], feats)[0], strict=False):
-            preds[i] = p
+    preds = oof_predictions(team, real, feats, folds=folds)
     gold = [i for _, i in real]
     rows = []
     for t in [x / 100 for x in range(10, 71, 5)]:

@@ -14,6 +14,7 @@ from sanic.response import HTTPResponse
 
 HERE = Path(__file__).resolve().parent
 STATIC = {
+    "api.js": "application/javascript; charset=utf-8",
     "console.js": "application/javascript; charset=utf-8",
     "trainer.js": "application/javascript; charset=utf-8",
     "console.css": "text/css; charset=utf-8",

@@ -3,26 +3,12 @@
    sends the page's CSRF token. */
 (function () {
   "use strict";
-  var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
   var me = (document.querySelector('meta[name="me"]') || {}).content || "";
   var page = document.querySelector("[data-page]");
   var kind = page ? page.getAttribute("data-page") : "";
   var SENDERS = { user: "顾客", bot: "助手", agent: "客服", note: "内部备注", system: "系统" };
 
-  function api(method, path, body) {
-    return fetch("/console/api" + path, {
-      method: method,
-      credentials: "same-origin",
-      headers: method === "GET" ? {} : { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    }).then(function (res) {
-      if (res.status === 401) { location.reload(); throw new Error("请重新登录"); }
-      return res.json().then(function (data) {
-        if (!res.ok) throw new Error(data.message || "操作失败");
-        return data;
-      });
-    });
-  }
+  var api = window.consoleApi;  // api.js
 
   function el(tag, cls, text) {
     var node = document.createElement(tag);

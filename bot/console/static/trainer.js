@@ -4,7 +4,6 @@
    Python counts them, not in the UTF-16 units the browser's selection uses. */
 (function () {
   "use strict";
-  var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
   var page = document.querySelector("[data-page]");
   var kind = page ? page.getAttribute("data-page") : "";
   var REASONS = { low_confidence: "置信度低", ambiguous: "两个意图难分", before_handoff: "转人工前",
@@ -12,20 +11,8 @@
   var STATES = { queued: "排队中", training: "训练中", evaluating: "评估中", done: "已完成", failed: "失败" };
   var SPEAKERS = { user: "顾客", bot: "助手", handoff: "转人工" };
 
-  function api(method, path, body) {
-    return fetch("/console/api" + path, {
-      method: method,
-      credentials: "same-origin",
-      headers: method === "GET" ? {} : { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    }).then(function (res) {
-      if (res.status === 401) { location.reload(); throw new Error("请重新登录"); }
-      return res.json().then(function (data) {
-        if (!res.ok) { var e = new Error(data.message || "操作失败"); e.data = data; e.status = res.status; throw e; }
-        return data;
-      });
-    });
-  }
+  var api = window.consoleApi;  // api.js
+
   function el(tag, cls, text) {
     var node = document.createElement(tag);
     if (cls) node.className = cls;
