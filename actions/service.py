@@ -24,7 +24,7 @@ from actions.replies import button, pick, say
 from bot import policy
 from bot.describe import describe_status, order_card
 from bot.domain import CaseChange, Grant, Order, Promise
-from bot.requests import PROBLEM_NAMES, apology, fault_from_text
+from bot.requests import PROBLEM_KINDS, PROBLEM_NAMES, apology, fault_from_text, problems_in
 from bot.store.repository import RefundLimitExceeded
 from bot.text import to_simplified
 
@@ -344,14 +344,72 @@ def then_next(dispatcher: CollectingDispatcher, tracker: Tracker, order: Order, 
         if remind:
             say(dispatcher, tracker, pick(_NEXT_NOTED).format(what=PROBLEM_NAMES.get(second, "另一个问题")))
         return events
-    say(dispatcher, tracker, pick(_NEXT_NOW).format(what=PROBLEM_NAMES.get(second, "另一个问题")))
-    fresh = {"pending_request": second, "problem": second, "case_id": None, "negotiation": None,
-             "awaiting": None, "next_request": None}
+    return [*events, *start_request(dispatcher, tracker, order, second, after)]
+
+
+def start_request(dispatcher: CollectingDispatcher, tracker: Tracker, order: Order, request: str,
+                  after: Optional[Dict[str, Any]] = None, then: Optional[str] = None) -> List[EventType]:
+    """Start ``request`` on the proven order as its own case ("接下来看您说的颜色的问题：").
+
+    ``after`` holds the slots this turn already set; ``then`` is the problem to remember for
+    after this one (``next_request``)."""
+    say(dispatcher, tracker, pick(_NEXT_NOW).format(what=PROBLEM_NAMES.get(request, "另一个问题")))
+    fresh = {"pending_request": request, "problem": request, "case_id": None, "negotiation": None,
+             "awaiting": None, "next_request": then}
     view = tracker.copy()
-    view.slots.update({**after, **fresh})
+    view.slots.update({**(after or {}), **fresh})
     started = [SlotSet(name, value) for name, value in fresh.items()]
-    decision, evidence = decide(view, order, second)
-    return [*events, *started, *answer_with(dispatcher, view, order, second, decision, evidence)]
+    decision, evidence = decide(view, order, request)
+    return [*started, *answer_with(dispatcher, view, order, request, decision, evidence)]
+
+
+class ActionVagueFollowup(Action):
+    """"那颜色的问题呢", "之前那个问题怎么办", "这单呢": a message that leans on the earlier chat (issue #13).
+
+    What the conversation already knows is used, never asked for again. The problem the message
+    names, or else the one remembered from an earlier message (``next_request``), is started on
+    the proven order as its own case (one case per request, issue #10); a case that still waits
+    for the shopper is remembered in its place, so nothing is dropped. Without a proven order the
+    problem is kept and the order number asked for (the order rules take it from there). With
+    nothing to go on, the shopper is asked which order and what problem.
+    """
+
+    def name(self) -> Text:
+        return "action_vague_followup"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        named = problems_in(to_simplified(tracker.latest_message.get("text") or ""))
+        current, remembered = tracker.get_slot("pending_request"), tracker.get_slot("next_request")
+        target = named[0] if named else remembered
+        order = verified_order(tracker)
+        if target is None:
+            if order is None:
+                dispatcher.utter_message(response="utter_ask_which_problem")
+            else:
+                say(dispatcher, tracker, pick(_WHICH_PROBLEM).format(tail=order.order_id[-4:]),
+                    buttons=[button(t, i) for t, i in _PROBLEM_BUTTONS])
+            return []
+        unfinished = current in PROBLEM_KINDS and current != target and tracker.get_slot("awaiting")
+        then = current if unfinished else (remembered if remembered != target else None)
+        if order is None:
+            say(dispatcher, tracker, pick(_ORDER_FOR).format(what=PROBLEM_NAMES.get(target, "这个问题")))
+            return [SlotSet("pending_request", target), SlotSet("problem", target), SlotSet("case_id", None),
+                    SlotSet("negotiation", None), SlotSet("awaiting", None), SlotSet("next_request", then)]
+        return start_request(dispatcher, tracker, order, target, then=then)
+
+
+_WHICH_PROBLEM = (
+    "尾号 {tail} 的这笔订单，具体遇到了什么问题呢？说一句就行，比如还没收到、质量问题、颜色或尺码不对。",
+    "好的，还是尾号 {tail} 这笔订单对吧？麻烦说一下是什么情况，我接着帮您处理。",
+)
+_PROBLEM_BUTTONS = (("还没收到货", "shipping_delay"), ("质量问题", "quality_issue"), ("颜色不对", "color_mismatch"),
+                    ("尺码不对", "size_mismatch"), ("想退货", "request_return"))
+_ORDER_FOR = (
+    "好的，来看{what}。麻烦把订单号发给我，核对一下就接着处理。",
+    "明白，{what}我来跟进。请先告诉我是哪笔订单（订单号），我核对后马上处理。",
+)
 
 
 _NEXT_NOTED = (

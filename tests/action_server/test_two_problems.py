@@ -10,7 +10,7 @@ from __future__ import annotations
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.identify import ActionAskOrderId, ActionAskPhone, ActionSetRequest
-from actions.service import ActionHandleAnswer, ActionHandleRequest
+from actions.service import ActionHandleAnswer, ActionHandleRequest, ActionVagueFollowup
 from tests.action_server.conftest import make_tracker, slot_events, texts, user
 
 IN_TRANSIT = "1001000000000002"
@@ -148,3 +148,54 @@ async def test_a_remembered_problem_is_forgotten_when_the_shopper_turns_to_anoth
     assert "next_request" not in ValidateOrderForm().validate_order_id(
         IN_TRANSIT, CollectingDispatcher(), same, domain
     )
+
+
+# ---- "那颜色的问题呢": a message that leans on the earlier chat (action_vague_followup) ----------
+
+
+async def _colour_case_waiting_with_size_remembered(domain):
+    first = user("毛衣颜色跟图片差好多，另外尺码也偏小", "color_mismatch", message_id="v1")
+    state, _, _ = await _run(ActionSetRequest, domain, _proven(COLOUR), [first])
+    state, _, _ = await _run(ActionHandleRequest, domain, state, [first])
+    assert state["awaiting"] == "evidence" and state["next_request"] == "size_mismatch"
+    return state, [first]
+
+
+async def test_a_vague_followup_starts_the_remembered_problem_and_keeps_the_unfinished_one(rt, domain, repo):
+    state, events = await _colour_case_waiting_with_size_remembered(domain)
+    colour_case = int(state["case_id"])
+    events.append(user("之前说的另一个问题呢", "vague_followup", message_id="v2"))
+    state, said, _ = await _run(ActionVagueFollowup, domain, state, events)
+    assert "尺码的问题" in said and "订单号" not in said  # the order is proven: not asked again
+    assert state["pending_request"] == "size_mismatch" and state["next_request"] == "color_mismatch"
+    size_case = repo.get_case(int(state["case_id"]))
+    assert size_case.kind == "size_mismatch" and size_case.case_id != colour_case
+    assert repo.get_case(colour_case).status == "waiting_evidence"  # nothing of the colour case is lost
+
+
+async def test_a_vague_followup_that_names_the_problem_starts_that_one(rt, domain, repo):
+    state, events = await _colour_case_waiting_with_size_remembered(domain)
+    events.append(user("那尺码的问题呢", "vague_followup", message_id="v3"))
+    state, said, _ = await _run(ActionVagueFollowup, domain, state, events)
+    assert state["pending_request"] == "size_mismatch" and state["next_request"] == "color_mismatch"
+    assert "尺码" in said
+
+
+async def test_a_vague_followup_about_a_problem_without_a_proven_order_keeps_it_and_asks_the_order(rt, domain):
+    state, said, dispatcher = await _run(ActionVagueFollowup, domain, {},
+                                         [user("颜色的问题怎么办", "vague_followup")])
+    assert state["pending_request"] == "color_mismatch" and state["problem"] == "color_mismatch"
+    assert "颜色" in said and "订单号" in said
+    # the order number comes next: the order rules keep the problem that was asked about
+    state, _, _ = await _run(ActionSetRequest, domain, state,
+                             [user("颜色的问题怎么办", "vague_followup"), user(COLOUR, "inform_order")])
+    assert state["pending_request"] == "color_mismatch"
+
+
+async def test_a_vague_followup_with_nothing_to_go_on_asks(rt, domain):
+    _, said, dispatcher = await _run(ActionVagueFollowup, domain, {}, [user("这单呢", "vague_followup")])
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_ask_which_problem"]
+    # with a proven order and nothing remembered, only the problem is asked for, naming the order
+    _, said, dispatcher = await _run(ActionVagueFollowup, domain, _proven(COLOUR), [user("这单呢", "vague_followup")])
+    assert COLOUR[-4:] in said and "订单号" not in said
+    assert "/size_mismatch" in [b["payload"] for m in dispatcher.messages for b in m.get("buttons") or []]
