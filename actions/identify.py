@@ -26,6 +26,7 @@ from actions.replies import button, pick, say
 from bot import text as zh
 from bot.identity import attempts_left, locked_until
 from bot.requests import PROBLEM_KINDS, apology, problem_from_text, request_for_intent, second_request
+from bot.topics import TOPICS, topic_for_intent
 
 
 class ActionSetRequest(Action):
@@ -37,6 +38,11 @@ class ActionSetRequest(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
+        # a question about an order (an invoice, a new address …) gets the usual way first; what
+        # *this* order allows comes once the order is proven (bot.topics)
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if topic_for_intent(intent) and not tracker.get_slot("verified_order"):
+            dispatcher.utter_message(response=f"utter_{intent}")
         # a new request may name another order: the database's lock-out (bot.identity) guards each
         # order number, so the conversation's own flag starts again
         return [*self._request_events(tracker), SlotSet("order_locked", False)]
@@ -53,6 +59,8 @@ class ActionSetRequest(Action):
                         *_fresh_case(), SlotSet("next_request", None)]
             return [SlotSet("pending_request", tracker.get_slot("pending_request") or "status"),
                     SlotSet("awaiting", None)]
+        if request in TOPICS:  # not a case: the problem and a remembered second problem stay as they are
+            return [SlotSet("pending_request", request), SlotSet("awaiting", None)]
         if request == "compensation":  # about the problem at hand, or the one this message names
             problem = problem_from_text(text) or tracker.get_slot("problem")
             if problem == tracker.get_slot("problem"):

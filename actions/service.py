@@ -21,7 +21,7 @@ from rasa_sdk.types import DomainDict
 from actions import cases, runtime
 from actions.bargaining import ActionBargain, open_negotiation
 from actions.replies import button, pick, say
-from bot import policy
+from bot import policy, topics
 from bot.describe import describe_status, order_card
 from bot.domain import CaseChange, Grant, Order, Promise
 from bot.requests import PROBLEM_KINDS, PROBLEM_NAMES, apology, fault_from_text, problems_in
@@ -117,6 +117,19 @@ def compensate(dispatcher: CollectingDispatcher, tracker: Tracker, order: Order)
     return [SlotSet("awaiting", None)]
 
 
+def answer_topic(dispatcher: CollectingDispatcher, tracker: Tracker, order: Order, topic: str) -> List[EventType]:
+    """An invoice, an address, a refund's progress …: what this order allows, a person for the rest."""
+    rt = runtime.get()
+    reply = topics.answer(topic, order, rt.clock(), rt.repo.refunds_for_order(order.order_id),
+                          rt.repo.cases_for_order(order.order_id),
+                          deadline_hours=rt.settings.returns.response_deadline_hours)
+    say(dispatcher, tracker, reply.text, buttons=[button(t, i) for t, i in reply.buttons])
+    events: List[EventType] = [SlotSet("awaiting", None)]
+    if reply.handoff:
+        return [*events, FollowupAction("action_handoff")]
+    return then_next(dispatcher, tracker, order, events, remind=True)
+
+
 class ActionHandleRequest(Action):
     """The order is known and proven: apply the rules to what the shopper asked."""
 
@@ -144,6 +157,8 @@ class ActionHandleRequest(Action):
             return then_next(dispatcher, tracker, order, [SlotSet("awaiting", None)], remind=True)
         if request == "compensation":
             return compensate(dispatcher, tracker, order)
+        if request in topics.TOPICS:
+            return answer_topic(dispatcher, tracker, order, request)
         decision, evidence = decide(tracker, order, request)
         events = answer_with(dispatcher, tracker, order, request, decision, evidence)
         return then_next(dispatcher, tracker, order, events, remind=True)

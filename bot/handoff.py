@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from bot.privacy import mask_personal
 from bot.text import mask_phone, to_simplified
+from bot.topics import TOPIC_NAMES
 
 MAX_LINES = 40
 
@@ -53,6 +54,8 @@ def _reason(events: List[Dict[str, Any]], slots: Dict[str, Any]) -> str:
         return "顾客投诉"
     if last_intent == "nlu_fallback":
         return "助手多次未能理解"
+    if slots.get("pending_request") in TOPIC_NAMES:  # an address to change, an invoice … (bot.topics)
+        return f"{TOPIC_NAMES[slots['pending_request']]}：需要人工办理"
     return "需要人工判断"
 
 
@@ -67,7 +70,7 @@ def summarize(events: Iterable[Dict[str, Any]], slots: Dict[str, Any]) -> Summar
     if slots.get("phone"):
         facts.append(f"手机：{mask_phone(str(slots['phone']))}")
     if slots.get("pending_request"):
-        facts.append(f"诉求：{slots['pending_request']}")
+        facts.append(f"诉求：{TOPIC_NAMES.get(slots['pending_request'], slots['pending_request'])}")
     if slots.get("case_id"):
         facts.append(f"售后单：#{int(slots['case_id'])}")
     reason = _reason(events, slots)

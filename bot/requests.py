@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Dict, List, Optional
 
+from bot.topics import TOPIC_REQUESTS
+
 # intent (../shared/INTENTS.md) -> request handled by the after-sales policy
 INTENT_REQUESTS: Dict[str, str] = {
     "check_order_status": "status",
@@ -24,8 +26,9 @@ INTENT_REQUESTS: Dict[str, str] = {
 
 
 def request_for_intent(intent: Optional[str]) -> Optional[str]:
-    """The request an intent stands for, or None (greetings, order numbers, ...)."""
-    return INTENT_REQUESTS.get(intent or "")
+    """The request an intent stands for (an after-sales request or a topic of ``bot.topics``),
+    or None (greetings, order numbers, ...)."""
+    return INTENT_REQUESTS.get(intent or "") or TOPIC_REQUESTS.get(intent or "")
 
 
 # R13: what kind of fault the shopper describes. Only a real performance failure
