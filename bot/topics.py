@@ -91,7 +91,7 @@ def answer(topic: str, order: Order, now: datetime, refunds: Sequence[Refund] = 
 def _where(order: Order, now: datetime) -> str:
     ship = order.shipment
     if ship.state is ShipState.DELIVERED:
-        return f"已于{ago(ship.delivered_at, now)}签收" if ship.delivered_at else "已经签收"
+        return f"已经签收（{ago(ship.delivered_at, now)}）" if ship.delivered_at else "已经签收"
     if ship.state is ShipState.REFUSED:
         return "已经拒收，正在退回仓库"
     return "的包裹被快递确认丢失"
