@@ -9,16 +9,28 @@ is *not* the test set: out-of-fold predictions for the real training messages (5
 team's data always in training), so the test set only reports.
 
     python scripts/eval_real_ablation.py            # prints Markdown tables for the README
+    python scripts/eval_real_ablation.py --only served --vectors var/vectors/fasttext.kv
+                                                    # the served variant and the word-vector ones
+
+Word vectors (issue #13: trained here on the unlabelled JD logs by scripts/build_vectors.py) are
+measured as a dense block appended to the served features: the message's words (the same
+tokens) pooled into one vector. Out of fold, by default, each fold's vectors are trained again
+without the context lines that hold that fold's held-out messages, as the file was trained
+without the lines holding a test message or an opening: a held-out message is then as unseen by
+the vectors as a new shopper's message would be.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import random
+import re
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Any, Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -61,6 +73,92 @@ class Featurizer:
         return self._cache[text]
 
 
+class Vectors:
+    """Word vectors pooled over a message's words (the Featurizer's tokens, punctuation left out):
+    one dense, L2-normalised row per message. ``mean`` averages the words' vectors; ``mean+max``
+    appends the element-wise maximum (each half normalised, the row still of length 1)."""
+
+    def __init__(self, keyed: Any, feats: Featurizer) -> None:
+        self.keyed, self._feats = keyed, feats
+        self._cache: Dict[Tuple[str, str], Any] = {}
+
+    @classmethod
+    def load(cls, path: Path, feats: Featurizer) -> "Vectors":
+        if not path.is_file():
+            raise SystemExit(
+                f"no word vectors at {path}: build them first with "
+                f"`python scripts/build_vectors.py --out {path}` (or pass --vectors / ABLATION_VECTORS)"
+            )
+        from gensim.models import KeyedVectors
+
+        return cls(KeyedVectors.load(str(path)), feats)
+
+    def words(self, text: str) -> List[str]:
+        """The message's words that have a vector (FastText: every word, through its n-grams)."""
+        words = [w for w in self._feats(text)[1].split() if re.search(r"\w", w)]
+        if hasattr(self.keyed, "vectors_ngrams"):  # FastTextKeyedVectors
+            return words
+        return [w for w in words if w in self.keyed.key_to_index]
+
+    def pool(self, text: str, pooling: str = "mean") -> Any:
+        import numpy as np
+
+        if (text, pooling) not in self._cache:
+            words = self.words(text)
+            if not words:
+                row = np.zeros(self.keyed.vector_size * (2 if pooling == "mean+max" else 1))
+            else:
+                matrix = np.vstack([self.keyed[w] for w in words]).astype(np.float64)
+                parts = [matrix.mean(axis=0)] + ([matrix.max(axis=0)] if pooling == "mean+max" else [])
+                row = np.concatenate([p / (np.linalg.norm(p) or 1.0) for p in parts]) / np.sqrt(len(parts))
+            self._cache[(text, pooling)] = row
+        return self._cache[(text, pooling)]
+
+    def block(self, texts: Sequence[str], pooling: str, weight: float) -> Any:
+        import numpy as np
+        import scipy.sparse as sp
+
+        return sp.csr_matrix(np.vstack([self.pool(t, pooling) for t in texts]) * weight)
+
+
+class VectorSource:
+    """The vectors file of scripts/build_vectors.py, and the same settings trained again per fold
+    without the context lines that hold the fold's held-out messages (cached per fold)."""
+
+    def __init__(self, path: Path, feats: Featurizer, per_fold: bool = True) -> None:
+        self.path, self.per_fold, self._feats = path, per_fold, feats
+        self.full = Vectors.load(path, feats)
+        meta = Path(str(path) + ".json")
+        self.meta: Dict[str, Any] = json.loads(meta.read_text(encoding="utf-8")) if meta.is_file() else {}
+        self._corpus: Any = None
+        self._folds: Dict[FrozenSet[str], Vectors] = {}
+        self.build_seconds: List[float] = []
+
+    def without(self, held: Sequence[str]) -> Vectors:
+        """Vectors that never saw the held-out messages' sessions (or the file, when not per fold)."""
+        if not self.per_fold:
+            return self.full
+        key = frozenset(held)
+        if key not in self._folds:
+            import build_vectors
+
+            if not self.meta:
+                raise SystemExit(f"{self.path}.json (the settings the vectors were built with) is missing")
+            if self._corpus is None:  # the same snapshot and commit as the file
+                origin = self.meta.get("source", {})
+                self._corpus = build_vectors.Corpus.load(
+                    Path(origin.get("snapshot", build_vectors.SNAPSHOT)),
+                    origin.get("commit", build_vectors.COMMIT),
+                )
+            settings = build_vectors.Settings(**self.meta["settings"])
+            start = time.perf_counter()
+            unseen = build_vectors.sources_of(held)
+            keyed, _ = build_vectors.build(settings, self._corpus, self._feats, unseen)
+            self.build_seconds.append(time.perf_counter() - start)
+            self._folds[key] = Vectors(keyed, self._feats)
+        return self._folds[key]
+
+
 def fit_predict(
     train: Sequence[Example],
     tests: Sequence[Sequence[str]],
@@ -72,8 +170,15 @@ def fit_predict(
     balanced: bool = False,
     pinyin: float = 0.0,
     ensemble: float = 0.0,
+    vectors: Optional[Vectors] = None,
+    vector_weight: float = 1.0,
+    pooling: str = "mean",
+    vectors_only: bool = False,
 ) -> List[List[Tuple[str, float, float]]]:
-    """Fit on ``train``; for each test list, (best intent, its probability, margin to the second)."""
+    """Fit on ``train``; for each test list, (best intent, its probability, margin to the second).
+
+    With ``vectors``, the pooled word vectors of each message are one more block (times
+    ``vector_weight``); with ``vectors_only`` they are the only one (for reference)."""
     import numpy as np
     import scipy.sparse as sp
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -85,6 +190,9 @@ def fit_predict(
         analyzer="word", token_pattern=r"\S+", ngram_range=(1, 2), sublinear_tf=True, lowercase=False
     )
     blocks = [cv.fit_transform([c for c, _ in prepared]), wv.fit_transform([w for _, w in prepared]) * word_weight]
+    if vectors is not None:  # the word-vector block: after the sparse ones, or alone
+        dense = vectors.block([t for t, _ in train], pooling, vector_weight)
+        blocks = [dense] if vectors_only else [*blocks, dense]
     pv = None
     if pinyin:  # homophones and typos that sound alike: 在吗/再吗, 退款/推款
         pv = TfidfVectorizer(
@@ -105,6 +213,9 @@ def fit_predict(
     for texts in tests:
         p = [feats(t) for t in texts]
         tb = [cv.transform([c for c, _ in p]), wv.transform([w for _, w in p]) * word_weight]
+        if vectors is not None:
+            dense = vectors.block(texts, pooling, vector_weight)
+            tb = [dense] if vectors_only else [*tb, dense]
         if pv is not None:
             tb.append(pv.transform([pinyin_of(t) for t in texts]) * pinyin)
         Xt = sp.hstack(tb).tocsr()
@@ -217,7 +328,58 @@ def choose_threshold(
     return best, rows
 
 
-def main() -> int:
+def describe_vectors(source: VectorSource, texts: Sequence[str]) -> None:
+    """What the vectors are, and what their block costs a message once its words are known."""
+    keyed, meta = source.full.keyed, source.meta
+    print(
+        f"word vectors: {source.path} ({type(keyed).__name__}, {keyed.vector_size} dimensions, "
+        f"{len(keyed.index_to_key)} words); built with {meta.get('settings', '?')}"
+    )
+    if meta:
+        print(
+            f"  corpus: {meta['lines_kept']} of {meta['lines']} context lines kept, {meta['tokens']} tokens; "
+            f"trained in {meta['train_seconds']} s ({meta['total_seconds']} s with reading and "
+            f"tokenising); {meta['file_bytes'] / 1e6:.1f} MB on disk"
+        )
+    start = time.perf_counter()
+    Vectors.load(source.path, source._feats)
+    loaded = time.perf_counter() - start
+    for t in texts:  # tokenise first: the served pipeline has the words already
+        source._feats(t)
+    fresh = Vectors(keyed, source._feats)
+    start = time.perf_counter()
+    for t in texts:
+        fresh.pool(t, "mean+max")
+    per = (time.perf_counter() - start) / max(1, len(texts))
+    print(f"  load {loaded:.2f} s; pooling a message's words (mean+max, uncached): {per * 1e6:.0f} µs each\n")
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="TEXT",
+        help="run only the variants whose name contains TEXT (repeatable; e.g. 'served', 'vectors'); "
+        "the threshold table is printed only when every variant runs",
+    )
+    parser.add_argument(
+        "--vectors",
+        type=Path,
+        default=os.environ.get("ABLATION_VECTORS") or None,
+        help="word vectors from scripts/build_vectors.py (default: $ABLATION_VECTORS); adds the word-vector variants",
+    )
+    parser.add_argument(
+        "--vector-weights", default="0.5,1,2", help="weights of the word-vector block (comma-separated)"
+    )
+    parser.add_argument(
+        "--vector-folds",
+        choices=("rebuild", "file"),
+        default="rebuild",
+        help="out of fold: train the vectors again per fold without the held-out messages' lines "
+        "(default), or use the file as it is (faster; the held-out messages' sessions were in its corpus)",
+    )
+    args = parser.parse_args(argv)
     import logging
 
     logging.disable(logging.WARNING)
@@ -272,6 +434,40 @@ def main() -> int:
             {"balanced": True, "word_weight": 1.0},
         ),
     }
+    source: Optional[VectorSource] = None
+    if args.vectors is not None:
+        source = VectorSource(args.vectors, feats, per_fold=args.vector_folds == "rebuild")
+        real_set = set(real)
+
+        def unseen(train: List[Example]) -> List[str]:
+            """The real training messages a fold holds out (what its vectors must not have seen)."""
+            kept = set(train)
+            return [t for t, i in real_set if (t, i) not in kept]
+
+        poolings, weights = ("mean", "mean+max"), [float(w) for w in args.vector_weights.split(",")]
+        for pooling in poolings:
+            for weight in weights:
+                name = f"+ real, word vectors ({pooling} pooled, weight {weight:g})"
+                options = {"vector_weight": weight, "pooling": pooling}
+                variants.append(
+                    (name, lambda o=options: fit_predict(team + real, tests, feats, vectors=source.full, **o))
+                )
+                oof[name] = lambda tr, o=options: (tr, {"vectors": source.without(unseen(tr)), **o})
+            name = f"team + real, word vectors only ({pooling} pooled, for reference)"
+            options = {"pooling": pooling, "vectors_only": True}
+            variants.append(
+                (name, lambda o=options: fit_predict(team + real, tests, feats, vectors=source.full, **o))
+            )
+            oof[name] = lambda tr, o=options: (tr, {"vectors": source.without(unseen(tr)), **o})
+    if args.only:
+        if any("vector" in o for o in args.only) and source is None:
+            raise SystemExit("the word-vector variants need --vectors PATH (or ABLATION_VECTORS)")
+        variants = [(n, run) for n, run in variants if any(o in n for o in args.only)]
+        if not variants:
+            raise SystemExit(f"no variant matches {args.only}")
+
+    if source is not None:
+        describe_vectors(source, tests[0])
     print(f"fallback rule: threshold {threshold}, ambiguity {ambiguity}\n")
     print(
         "| variant | real test macro-F1 | real, contract intents | real answered | held-out macro-F1 "
@@ -292,6 +488,11 @@ def main() -> int:
             f"| {of} | {took:.0f} s |"
         )
 
+    if source is not None and source.build_seconds:
+        took = source.build_seconds
+        print(f"\nvectors trained again per fold: {len(took)} times, {sum(took) / len(took):.0f} s each")
+    if args.only:
+        return 0
     best, rows = choose_threshold(team, real, feats, ambiguity)
     print("\nFallback threshold on real data (out-of-fold predictions of the real training messages):\n")
     print("| threshold | macro-F1 | answered | accuracy of answered |")

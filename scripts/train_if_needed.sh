@@ -8,7 +8,7 @@ MODEL=models/assistant.tar.gz
 FP_FILE=models/.fingerprint
 fingerprint() {
   find config.yml domain.yml data bot/nlu bot/resources scripts/build_spacy.py -type f \
-      \( -name '*.yml' -o -name '*.yaml' -o -name '*.py' -o -name '*.txt' \) 2>/dev/null \
+      \( -name '*.yml' -o -name '*.yaml' -o -name '*.py' -o -name '*.txt' -o -name '*.npz' \) 2>/dev/null \
     | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1
 }
 fp=$(fingerprint)

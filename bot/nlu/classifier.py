@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
 import numpy as np
@@ -135,6 +136,11 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             # a request wins when it clears this confidence
             "long_message_chars": 40,
             "clause_threshold": 0.3,
+            # word vectors trained here on unlabelled real JD logs (scripts/build_vectors.py), a
+            # file of the repository; the message's words pooled (mean and max) are one more block
+            # of this weight. None: no vector block (README "What helped, measured")
+            "vectors": None,
+            "vector_weight": 0.5,
         }
 
     def __init__(
@@ -180,6 +186,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         chars.fit([shape(m.get(TEXT)) for m in examples])
         words.fit([_words(m) for m in examples])
         model = {"chars": chars, "words": words, "word_weight": float(self._config["word_weight"])}
+        if self._config["vectors"]:
+            model["vectors"] = {"path": str(self._config["vectors"]), "weight": float(self._config["vector_weight"])}
         clf = LogisticRegression(
             C=float(self._config["C"]),
             max_iter=int(self._config["max_iter"]),
@@ -200,7 +208,12 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
 
         chars = model["chars"].transform([shape(m.get(TEXT) or "") for m in messages])
         words = model["words"].transform([_words(m) for m in messages]) * model.get("word_weight", 1.0)
-        return sp.hstack([chars, words], format="csr")
+        blocks = [chars, words]
+        if model.get("vectors"):
+            pooled = WordVectors.load(model["vectors"]["path"])
+            dense = np.vstack([pooled.pool(_words(m)) for m in messages]) * model["vectors"]["weight"]
+            blocks.append(sp.csr_matrix(dense))
+        return sp.hstack(blocks, format="csr")
 
     # --- inference ------------------------------------------------------------------
     def process(self, messages: List[Message]) -> List[Message]:
@@ -308,6 +321,8 @@ def _export(fitted: Dict[str, Any]) -> Dict[str, Any]:
             }
         )
         model[f"idf_{name}"] = np.asarray(vectorizer.idf_, dtype=np.float64)
+    if fitted.get("vectors"):
+        model["vectors"] = dict(fitted["vectors"])
     model["coef"] = np.asarray(clf.coef_, dtype=np.float64)
     model["intercept"] = np.asarray(clf.intercept_, dtype=np.float64)
     return model
@@ -341,6 +356,8 @@ class _Scorer:
             vocabulary = block["vocabulary"]
             self._blocks.append((analyze, vocabulary, np.asarray(model[f"idf_{name}"]), offset, block["weight"]))
             offset += len(vocabulary)
+        vectors = model.get("vectors")
+        self._vectors = (WordVectors.load(vectors["path"]), float(vectors["weight"]), offset) if vectors else None
         self._weights = np.ascontiguousarray(np.asarray(model["coef"], dtype=np.float64).T)
         self._bias = np.asarray(model["intercept"], dtype=np.float64)
         self._binary = self._weights.shape[1] == 1
@@ -359,9 +376,74 @@ class _Scorer:
             values = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))) * idf[index]
             values *= weight / np.sqrt(np.dot(values, values))
             scores += values @ self._weights[index + offset]
+        if self._vectors is not None:
+            pooled, weight, offset = self._vectors
+            scores += (pooled.pool(words) * weight) @ self._weights[offset:]
         if self._binary:  # two intents: sklearn's one-column logistic model
             positive = 1.0 / (1.0 + np.exp(-scores[0]))
             return np.array([1.0 - positive, positive])
         scores -= scores.max()
         exp = np.exp(scores)
         return exp / exp.sum()
+
+
+class WordVectors:
+    """Word vectors pooled over a message's words: one dense row of length 1 (issue #13).
+
+    The vectors are FastText's, trained here by ``scripts/build_vectors.py`` on unlabelled real JD
+    customer-service turns (never on a session that holds a real test message or an opening) and
+    kept in the repository: a word the logs never had still gets a vector from its characters. The
+    row is the mean of the words' vectors and their element-wise maximum, each normalised, so
+    "退款" and "退钱" land near each other although they share few n-grams. Chosen out of fold on
+    the real training messages (README). Loaded once per process and file.
+    """
+
+    _loaded: Dict[str, "WordVectors"] = {}
+    ROOT = Path(__file__).resolve().parents[2]
+
+    def __init__(self, words: List[str], vectors: np.ndarray, ngrams: np.ndarray, ngram_range: tuple) -> None:
+        self._index = {w: i for i, w in enumerate(words)}
+        self._vectors, self._ngrams = vectors, ngrams
+        self._min_n, self._max_n = int(ngram_range[0]), int(ngram_range[1])
+        self._size = int(vectors.shape[1])
+        self._unknown: Dict[str, np.ndarray] = {}  # vectors built from n-grams, kept
+
+    @classmethod
+    def load(cls, path: str) -> "WordVectors":
+        """The archive ``scripts/build_vectors.py --served`` writes: plain arrays, no pickle."""
+        resolved = Path(path) if Path(path).is_absolute() else cls.ROOT / path
+        key = str(resolved)
+        if key not in cls._loaded:
+            if not resolved.is_file():
+                raise FileNotFoundError(f"word vectors {resolved} are missing (scripts/build_vectors.py writes them)")
+            with np.load(resolved, allow_pickle=False) as arrays:
+                cls._loaded[key] = cls([str(w) for w in arrays["words"]], arrays["vectors"].astype(np.float64),
+                                       arrays["ngrams"].astype(np.float64), tuple(arrays["ngram_range"]))
+        return cls._loaded[key]
+
+    def vector(self, word: str) -> np.ndarray:
+        """FastText's vector of a word: its own, or the mean of its character n-grams' buckets."""
+        index = self._index.get(word)
+        if index is not None:
+            return self._vectors[index]
+        known = self._unknown.get(word)
+        if known is None:
+            from gensim.models.fasttext import ft_ngram_hashes  # FastText's hashing of n-grams into buckets
+
+            buckets = ft_ngram_hashes(word, self._min_n, self._max_n, len(self._ngrams))
+            known = self._ngrams[buckets].mean(axis=0) if buckets else np.zeros(self._size)
+            if len(self._unknown) < 50_000:  # words shoppers repeat; bounded, so a flood cannot grow it
+                self._unknown[word] = known
+        return known
+
+    def pool(self, words: str) -> np.ndarray:
+        """The row of ``words`` (the classifier's shaped words, space-separated; punctuation left out)."""
+        tokens = [w for w in words.split() if _WORDLIKE.search(w)]
+        if not tokens:
+            return np.zeros(2 * self._size)
+        matrix = np.vstack([self.vector(w) for w in tokens])
+        parts = [matrix.mean(axis=0), matrix.max(axis=0)]
+        return np.concatenate([p / (np.linalg.norm(p) or 1.0) for p in parts]) / np.sqrt(2.0)
+
+
+_WORDLIKE = re.compile(r"\w")

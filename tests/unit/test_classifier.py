@@ -17,11 +17,23 @@ from rasa.nlu.tokenizers.jieba_tokenizer import JiebaTokenizer
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.nlu.training_data.message import Message
+from ruamel.yaml import YAML
 
-from bot.nlu.classifier import LinearIntentClassifier, _Scorer, shape
+from bot.nlu.classifier import LinearIntentClassifier, WordVectors, _Scorer, shape
 from bot.nlu.components import ScriptNormalizer
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+# the classifier as config.yml serves it (with the word-vector block when it is configured)
+SERVED = {
+    **LinearIntentClassifier.get_default_config(),
+    **next(
+        {k: v for k, v in c.items() if k != "name"}
+        for c in YAML(typ="safe").load((ROOT / "config.yml").read_text(encoding="utf-8"))["pipeline"]
+        if c["name"].endswith("LinearIntentClassifier")
+    ),
+}
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +51,7 @@ def parts(tmp_path_factory):
     normalizer.process_training_data(data)
     tokenizer.process_training_data(data)
     resource = Resource("intents")
-    classifier = LinearIntentClassifier.create(LinearIntentClassifier.get_default_config(), storage, resource, context)
+    classifier = LinearIntentClassifier.create(SERVED, storage, resource, context)
     classifier.train(data)
     return storage, context, resource, normalizer, tokenizer, classifier
 
@@ -178,3 +190,32 @@ def test_a_bare_order_number_is_still_just_the_number(parts, text):
     message = parse(parts, text)
     assert beside_the_number(message) is None
     assert message.get(INTENT)["name"] == "inform_order"
+
+
+def test_the_served_classifier_reads_word_vectors_as_one_more_block(parts):
+    *_, classifier = parts
+    assert SERVED.get("vectors"), "config.yml serves the classifier with word vectors (README)"
+    model = classifier._model
+    sparse = sum(len(block["vocabulary"]) for block in model["blocks"])
+    vectors = WordVectors.load(model["vectors"]["path"])
+    assert model["coef"].shape[1] == sparse + len(vectors.pool("退款"))  # the dense block is in the model
+
+
+def test_word_vectors_pool_known_and_unknown_words_into_one_unit_row():
+    vectors = WordVectors.load(SERVED["vectors"])
+    row = vectors.pool("退款 怎么 还 没 到")
+    assert np.isclose(np.linalg.norm(row), 1.0)
+    # a word the logs never had still gets a vector from its characters (FastText n-grams)
+    assert np.linalg.norm(vectors.pool("猫粮罐头")) > 0.9
+    assert not vectors.pool("？？ ！").any() and not vectors.pool("").any()
+    # closer in meaning is closer in the vectors: the point of the block
+    near, far = vectors.pool("退钱"), vectors.pool("发票")
+    assert row @ near > row @ far
+
+
+def test_the_vectors_never_saw_an_evaluation_session():
+    import json
+
+    meta = json.loads((ROOT / (SERVED["vectors"] + ".json")).read_text(encoding="utf-8"))
+    assert meta["lines_dropped_for_evaluation_sets"] > 0  # sessions holding a real test message or an opening
+    assert meta["source"]["commit"] == "e4938fdc6251514a1cf53f37aff2cff9a1f4e14e"
