@@ -60,7 +60,11 @@ class ActionSetRequest(Action):
             return [SlotSet("pending_request", tracker.get_slot("pending_request") or "status"),
                     SlotSet("awaiting", None)]
         if request in TOPICS:  # not a case: the problem and a remembered second problem stay as they are
-            return [SlotSet("pending_request", request), SlotSet("awaiting", None)]
+            events = [SlotSet("pending_request", request), SlotSet("awaiting", None)]
+            earlier = tracker.get_slot("pending_request")
+            if earlier in PROBLEM_KINDS and tracker.get_slot("awaiting") and not tracker.get_slot("next_request"):
+                events.append(SlotSet("next_request", earlier))  # the case waiting for the shopper comes back after
+            return events
         if request == "compensation":  # about the problem at hand, or the one this message names
             problem = problem_from_text(text) or tracker.get_slot("problem")
             if problem == tracker.get_slot("problem"):

@@ -117,6 +117,9 @@ def _refund_status(tail: str, refunds: Sequence[Refund], cases: Sequence[Case], 
     if parts:
         return TopicAnswer("".join(parts))
     open_cases = [c for c in cases if c.status not in ("closed",)]
+    if any(c.status == "waiting_evidence" for c in open_cases):
+        return TopicAnswer(f"{tail}还没有办理退款：售后还在等您的照片，收到照片后才能给出处理方案，"
+                           "需要退款的话会在方案里说明。")
     if open_cases:
         return TopicAnswer(f"{tail}的售后还在处理中，还没有办理退款。想知道现在卡在哪一步，可以点转人工，同事帮您看。",
                            (HUMAN,))

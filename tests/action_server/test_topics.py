@@ -108,3 +108,19 @@ async def test_a_topic_answered_then_the_remembered_problem_starts(rt, repo, dom
     state, said, _, _ = await _run(ActionHandleRequest, domain, slots, [user("什么时候来安装", "installation")])
     assert "服务单" in said and "颜色的问题" in said
     assert state["pending_request"] == "color_mismatch" and state["next_request"] is None
+
+
+async def test_a_topic_in_the_middle_of_a_case_comes_back_to_the_case(rt, repo, domain):
+    """"退钱要多久到账" while the colour case waits for a photo: the refund question is answered from
+    the case (no refund yet, the photo is awaited) and the colour case's question comes back."""
+    slots = {**_proven(DELIVERED, "color_mismatch"), "problem": "color_mismatch"}
+    first = user("颜色跟图片差太多了", "color_mismatch", message_id="c1")
+    state, _, _, _ = await _run(ActionHandleRequest, domain, slots, [first])
+    assert state["awaiting"] == "evidence"
+    events = [first, user("退钱要多久到账", "refund_status", message_id="c2")]
+    state, _, _, _ = await _run(ActionSetRequest, domain, state, events)
+    assert state["pending_request"] == "refund_status" and state["next_request"] == "color_mismatch"
+    state, said, _, _ = await _run(ActionHandleRequest, domain, state, events)
+    assert "还没有办理退款" in said and "照片" in said and "颜色的问题" in said
+    assert state["pending_request"] == "color_mismatch" and state["awaiting"] == "evidence"
+    assert len([c for c in repo.cases_for_order(DELIVERED) if c.kind == "color_mismatch"]) == 1  # the same case
