@@ -56,7 +56,7 @@ class ActionSetRequest(Action):
             named = _digits(text, zh.ORDER_ID_RE)
             if named and named != tracker.get_slot("order_id"):  # another order: a fresh start
                 return [SlotSet("pending_request", tracker.get_slot("pending_request") or "status"),
-                        *_fresh_case(), SlotSet("next_request", None)]
+                        *fresh_case(), SlotSet("next_request", None)]
             return [SlotSet("pending_request", tracker.get_slot("pending_request") or "status"),
                     SlotSet("awaiting", None)]
         if request in TOPICS:  # not a case: the problem and a remembered second problem stay as they are
@@ -69,8 +69,8 @@ class ActionSetRequest(Action):
             problem = problem_from_text(text) or tracker.get_slot("problem")
             if problem == tracker.get_slot("problem"):
                 return [SlotSet("pending_request", request), SlotSet("awaiting", None)]
-            return [SlotSet("pending_request", request), *_fresh_case(), SlotSet("problem", problem)]
-        return [SlotSet("pending_request", request), *_fresh_case(), SlotSet("problem", request),
+            return [SlotSet("pending_request", request), *fresh_case(), SlotSet("problem", problem)]
+        return [SlotSet("pending_request", request), *fresh_case(), SlotSet("problem", request),
                 *_next_request(tracker, request, text)]
 
 
@@ -90,7 +90,7 @@ def _next_request(tracker: Tracker, request: str, text: str) -> List[EventType]:
     return [SlotSet("next_request", earlier if unfinished else None)]
 
 
-def _fresh_case() -> List[EventType]:
+def fresh_case() -> List[EventType]:
     """A new request starts from clean dialogue state: its own case, no old offer, no old question."""
     return [SlotSet("case_id", None), SlotSet("negotiation", None), SlotSet("awaiting", None)]
 

@@ -20,11 +20,12 @@ from rasa_sdk.types import DomainDict
 
 from actions import cases, runtime
 from actions.bargaining import ActionBargain, open_negotiation
+from actions.identify import fresh_case
 from actions.replies import button, pick, say
 from bot import policy, topics
 from bot.describe import describe_status, order_card
 from bot.domain import CaseChange, Grant, Order, Promise
-from bot.requests import PROBLEM_KINDS, PROBLEM_NAMES, apology, fault_from_text, problems_in
+from bot.requests import PROBLEM_NAMES, apology, fault_from_text, followup_plan
 from bot.store.repository import RefundLimitExceeded
 from bot.text import to_simplified
 
@@ -120,9 +121,12 @@ def compensate(dispatcher: CollectingDispatcher, tracker: Tracker, order: Order)
 def answer_topic(dispatcher: CollectingDispatcher, tracker: Tracker, order: Order, topic: str) -> List[EventType]:
     """An invoice, an address, a refund's progress …: what this order allows, a person for the rest."""
     rt = runtime.get()
-    reply = topics.answer(topic, order, rt.clock(), rt.repo.refunds_for_order(order.order_id),
-                          rt.repo.cases_for_order(order.order_id),
-                          deadline_hours=rt.settings.returns.response_deadline_hours)
+    if topic == "refund_status":  # the only answer that reads the order's refunds and cases
+        reply = topics.refund_status(order, rt.clock(), rt.repo.refunds_for_order(order.order_id),
+                                     rt.repo.cases_for_order(order.order_id),
+                                     rt.settings.returns.response_deadline_hours)
+    else:
+        reply = topics.answer(topic, order, rt.clock())
     say(dispatcher, tracker, reply.text, buttons=[button(t, i) for t, i in reply.buttons])
     events: List[EventType] = [SlotSet("awaiting", None)]
     if reply.handoff:
@@ -395,9 +399,9 @@ class ActionVagueFollowup(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        named = problems_in(to_simplified(tracker.latest_message.get("text") or ""))
-        current, remembered = tracker.get_slot("pending_request"), tracker.get_slot("next_request")
-        target = named[0] if named else remembered
+        target, then = followup_plan(to_simplified(tracker.latest_message.get("text") or ""),
+                                     tracker.get_slot("pending_request"), tracker.get_slot("awaiting"),
+                                     tracker.get_slot("next_request"))
         order = verified_order(tracker)
         if target is None:
             if order is None:
@@ -406,12 +410,10 @@ class ActionVagueFollowup(Action):
                 say(dispatcher, tracker, pick(_WHICH_PROBLEM).format(tail=order.order_id[-4:]),
                     buttons=[button(t, i) for t, i in _PROBLEM_BUTTONS])
             return []
-        unfinished = current in PROBLEM_KINDS and current != target and tracker.get_slot("awaiting")
-        then = current if unfinished else (remembered if remembered != target else None)
         if order is None:
             say(dispatcher, tracker, pick(_ORDER_FOR).format(what=PROBLEM_NAMES.get(target, "这个问题")))
-            return [SlotSet("pending_request", target), SlotSet("problem", target), SlotSet("case_id", None),
-                    SlotSet("negotiation", None), SlotSet("awaiting", None), SlotSet("next_request", then)]
+            return [SlotSet("pending_request", target), SlotSet("problem", target), *fresh_case(),
+                    SlotSet("next_request", then)]
         return start_request(dispatcher, tracker, order, target, then=then)
 
 

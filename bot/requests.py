@@ -152,3 +152,17 @@ def apology(text: str, problem: Optional[str] = None) -> Optional[str]:
     if level >= 2:
         words += "如果您更想直接和同事说，点“转人工客服”我马上转过去，刚才说的不用再重复。"
     return words
+
+
+def followup_plan(text: str, current: Optional[str], awaiting: Optional[str],
+                  remembered: Optional[str]) -> "tuple[Optional[str], Optional[str]]":
+    """"那颜色的问题呢": (the problem to take up now, the problem to remember for after it).
+
+    The problem the (Simplified) message names, else the one remembered from an earlier message;
+    a case still waiting for the shopper is remembered in its place, so nothing is dropped."""
+    named = problems_in(text)
+    target = named[0] if named else remembered
+    if target is None:
+        return None, None
+    unfinished = current in PROBLEM_KINDS and current != target and awaiting
+    return target, (current if unfinished else (remembered if remembered != target else None))

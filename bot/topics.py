@@ -44,13 +44,14 @@ class TopicAnswer:
     handoff: bool = False  # a person must act now: the conversation goes to the queue
 
 
-def answer(topic: str, order: Order, now: datetime, refunds: Sequence[Refund] = (),
-           cases: Sequence[Case] = (), deadline_hours: int = 48) -> TopicAnswer:
-    """What to tell the shopper about ``topic`` for this proven order (``deadline_hours``: R7)."""
+def _tail(order: Order) -> str:
+    return f"尾号 {order.order_id[-4:]} 的这笔订单"
+
+
+def answer(topic: str, order: Order, now: datetime) -> TopicAnswer:
+    """What to tell the shopper about ``topic`` for this proven order (a refund's progress: ``refund_status``)."""
     state = order.shipment.state
-    tail = f"尾号 {order.order_id[-4:]} 的这笔订单"
-    if topic == "refund_status":
-        return _refund_status(tail, refunds, cases, now, deadline_hours)
+    tail = _tail(order)
     if topic == "invoice":
         if state is ShipState.DELIVERED:
             text = (f"{tail}已经签收，电子发票可以在订单详情里查看和下载。要补开、改抬头或税号、换专票的话，"
@@ -97,9 +98,11 @@ def _where(order: Order, now: datetime) -> str:
     return "的包裹被快递确认丢失"
 
 
-def _refund_status(tail: str, refunds: Sequence[Refund], cases: Sequence[Case], now: datetime,
-                   deadline_hours: int) -> TopicAnswer:
-    """What the shop's own records say: refunds paid, refunds waiting for the return, open cases."""
+def refund_status(order: Order, now: datetime, refunds: Sequence[Refund], cases: Sequence[Case],
+                  deadline_hours: int) -> TopicAnswer:
+    """Where this order's refund is, from the shop's own records: refunds paid, refunds waiting
+    for the return, open cases; none: the platform's review and the shop's deadline (R7)."""
+    tail = _tail(order)
     paid = [r for r in refunds if r.state == "approved"]
     waiting = [r for r in refunds if r.state == "awaiting_return"]
     parts: List[str] = []

@@ -108,9 +108,9 @@ class Vectors:
             if not words:
                 row = np.zeros(self.keyed.vector_size * (2 if pooling == "mean+max" else 1))
             else:
-                matrix = np.vstack([self.keyed[w] for w in words]).astype(np.float64)
-                parts = [matrix.mean(axis=0)] + ([matrix.max(axis=0)] if pooling == "mean+max" else [])
-                row = np.concatenate([p / (np.linalg.norm(p) or 1.0) for p in parts]) / np.sqrt(len(parts))
+                from bot.nlu.classifier import pool_rows  # the served pooling
+
+                row = pool_rows(np.vstack([self.keyed[w] for w in words]).astype(np.float64), pooling)
             self._cache[(text, pooling)] = row
         return self._cache[(text, pooling)]
 

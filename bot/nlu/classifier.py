@@ -407,6 +407,9 @@ class WordVectors:
         self._min_n, self._max_n = int(ngram_range[0]), int(ngram_range[1])
         self._size = int(vectors.shape[1])
         self._unknown: Dict[str, np.ndarray] = {}  # vectors built from n-grams, kept
+        from gensim.models.fasttext import ft_ngram_hashes  # FastText's hashing of n-grams into buckets
+
+        self._hashes = ft_ngram_hashes
 
     @classmethod
     def load(cls, path: str) -> "WordVectors":
@@ -428,9 +431,7 @@ class WordVectors:
             return self._vectors[index]
         known = self._unknown.get(word)
         if known is None:
-            from gensim.models.fasttext import ft_ngram_hashes  # FastText's hashing of n-grams into buckets
-
-            buckets = ft_ngram_hashes(word, self._min_n, self._max_n, len(self._ngrams))
+            buckets = self._hashes(word, self._min_n, self._max_n, len(self._ngrams))
             known = self._ngrams[buckets].mean(axis=0) if buckets else np.zeros(self._size)
             if len(self._unknown) < 50_000:  # words shoppers repeat; bounded, so a flood cannot grow it
                 self._unknown[word] = known
@@ -441,9 +442,14 @@ class WordVectors:
         tokens = [w for w in words.split() if _WORDLIKE.search(w)]
         if not tokens:
             return np.zeros(2 * self._size)
-        matrix = np.vstack([self.vector(w) for w in tokens])
-        parts = [matrix.mean(axis=0), matrix.max(axis=0)]
-        return np.concatenate([p / (np.linalg.norm(p) or 1.0) for p in parts]) / np.sqrt(2.0)
+        return pool_rows(np.vstack([self.vector(w) for w in tokens]))
+
+
+def pool_rows(matrix: np.ndarray, pooling: str = "mean+max") -> np.ndarray:
+    """Word vectors (one row each) pooled into one row of length 1: the mean, and with ``mean+max``
+    the element-wise maximum appended, each part normalised."""
+    parts = [matrix.mean(axis=0)] + ([matrix.max(axis=0)] if pooling == "mean+max" else [])
+    return np.concatenate([p / (np.linalg.norm(p) or 1.0) for p in parts]) / np.sqrt(len(parts))
 
 
 _WORDLIKE = re.compile(r"\w")
