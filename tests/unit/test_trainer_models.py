@@ -66,12 +66,16 @@ def test_the_event_loop_keeps_running_while_the_new_model_loads():
         ended = time.perf_counter()
         task.cancel()
         during = [t for t in ticks if started < t < ended]
-        return processor, ended - started, during
+        return processor, started, ended, during
 
-    processor, took, during = asyncio.run(main())
+    processor, started, ended, during = asyncio.run(main())
+    took = ended - started
     assert processor is not agent.processor and processor.model_path == MODEL
-    # a loop blocked by the load would not tick at all in between; a free one ticks every ~5 ms
-    assert len(during) >= max(3, took / 0.005 / 4), (took, len(during))
+    # A loop blocked by the load would not tick in between: one gap as long as the whole load.
+    # A free loop keeps ticking, though a busy machine (the load holds the GIL in its thread)
+    # spaces the ticks unevenly, so only the longest silence is compared with the load's length.
+    gaps = [b - a for a, b in zip([started, *during], [*during, ended])]
+    assert len(during) >= 3 and max(gaps) < took / 2, (took, len(during), max(gaps))
 
 
 def test_switch_list_and_restore(models_dir):
