@@ -191,11 +191,14 @@ _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 def conversation_script(user_texts: "list[str]") -> str:
-    """The script of the shopper's most recent message that has Chinese in it.
+    """The script of the shopper's most recent message that shows one.
 
-    A reply to "1001000000000004" still follows the script the shopper used before.
+    A reply to "1001000000000004", "好的" or "拍不了照片" (the same in both scripts) still
+    follows the script the shopper used before.
     """
     for text in reversed(user_texts):
         if text and _HAN.search(text):
-            return detect_script(text)
+            simplified = to_simplified(text)
+            if simplified != text or to_traditional(text) != text:
+                return detect_script(text, simplified)
     return SIMPLIFIED

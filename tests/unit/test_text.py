@@ -78,6 +78,13 @@ def test_conversation_script_skips_messages_without_chinese():
     assert zh.conversation_script([]) == zh.SIMPLIFIED
 
 
+def test_a_message_the_same_in_both_scripts_keeps_the_shoppers_script():
+    assert zh.conversation_script(["毛衣顏色跟圖片差好多", "好的", "0004", "拍不了照片"]) == zh.TRADITIONAL
+    assert zh.conversation_script(["颜色差好多", "好的"]) == zh.SIMPLIFIED
+    assert zh.conversation_script(["好的"]) == zh.SIMPLIFIED  # nothing shown yet: the shop's default
+    assert zh.conversation_script(["顏色不對", "我要退货"]) == zh.SIMPLIFIED  # the latest script shown wins
+
+
 @pytest.mark.parametrize(
     "phone, masked",
     [("13800000001", "138****0001"), ("6621", "****"), ("", ""), (None, "")],
