@@ -62,8 +62,10 @@ class ActionSetRequest(Action):
         if request in TOPICS:  # not a case: the problem and a remembered second problem stay as they are
             events = [SlotSet("pending_request", request), SlotSet("awaiting", None)]
             earlier = tracker.get_slot("pending_request")
-            if earlier in PROBLEM_KINDS and tracker.get_slot("awaiting") and not tracker.get_slot("next_request"):
-                events.append(SlotSet("next_request", earlier))  # the case waiting for the shopper comes back after
+            named = _digits(text, zh.ORDER_ID_RE)
+            same_order = named in (None, tracker.get_slot("order_id"))
+            if earlier in PROBLEM_KINDS and tracker.get_slot("awaiting") and same_order:
+                events.append(SlotSet("interrupted", earlier))  # the waiting case comes back after the answer
             return events
         if request == "compensation":  # about the problem at hand, or the one this message names
             problem = problem_from_text(text) or tracker.get_slot("problem")

@@ -128,9 +128,15 @@ def answer_topic(dispatcher: CollectingDispatcher, tracker: Tracker, order: Orde
     else:
         reply = topics.answer(topic, order, rt.clock())
     say(dispatcher, tracker, reply.text, buttons=[button(t, i) for t, i in reply.buttons])
-    events: List[EventType] = [SlotSet("awaiting", None)]
-    if reply.handoff:
+    events: List[EventType] = [SlotSet("awaiting", None), SlotSet("interrupted", None)]
+    if reply.handoff:  # the person reads the interrupted case in the history too (R15)
         return [*events, FollowupAction("action_handoff")]
+    interrupted = tracker.get_slot("interrupted")
+    if interrupted:
+        # back to the case that waited for the shopper; a problem remembered before stays next
+        after = {"awaiting": None, "interrupted": None}
+        return [*events, *start_request(dispatcher, tracker, order, interrupted, after,
+                                        then=tracker.get_slot("next_request"), back=True)]
     return then_next(dispatcher, tracker, order, events, remind=True)
 
 
@@ -239,6 +245,12 @@ class ActionHandleAnswer(Action):
 
     @staticmethod
     def _nothing_pending(dispatcher: CollectingDispatcher, tracker: Tracker, intent: Optional[str]) -> List[EventType]:
+        if tracker.active_loop_name:
+            # "好的" / "不是" while the order form asks: its question comes right after, so
+            # "还有什么可以帮您的吗？" would contradict it; a photo is kept for the case (R10)
+            if intent == "send_photo":
+                say(dispatcher, tracker, pick(_PHOTO_BEFORE_ORDER))
+            return []
         if intent == "send_photo":
             say(dispatcher, tracker, pick(_PHOTO_NO_CONTEXT))
         elif intent == "deny":
@@ -313,6 +325,7 @@ _PHOTO_NO_CONTEXT = (
     "图片收到啦～麻烦再说一下订单号和具体问题，我来帮您看看。",
 )
 _OK_AFFIRM = ("好的～还有什么可以帮您的吗？", "明白了。还有其他需要帮忙的吗？")
+_PHOTO_BEFORE_ORDER = ("图片收到了，核对完订单我马上接着看。", "照片已经收到～先确认一下是哪笔订单。")
 _OK_DENY = ("好的，没问题。还有其他可以帮您的吗？", "了解～有需要随时叫我。")
 _TRACKING_SAVED = (
     "已记下您的退货单号 {tracking}。仓库签收后会在 48 小时内为您办理退款，进度有变化我会主动通知您。",
@@ -367,12 +380,13 @@ def then_next(dispatcher: CollectingDispatcher, tracker: Tracker, order: Order, 
 
 
 def start_request(dispatcher: CollectingDispatcher, tracker: Tracker, order: Order, request: str,
-                  after: Optional[Dict[str, Any]] = None, then: Optional[str] = None) -> List[EventType]:
+                  after: Optional[Dict[str, Any]] = None, then: Optional[str] = None,
+                  back: bool = False) -> List[EventType]:
     """Start ``request`` on the proven order as its own case ("接下来看您说的颜色的问题：").
 
     ``after`` holds the slots this turn already set; ``then`` is the problem to remember for
-    after this one (``next_request``)."""
-    say(dispatcher, tracker, pick(_NEXT_NOW).format(what=PROBLEM_NAMES.get(request, "另一个问题")))
+    after this one (``next_request``); ``back`` says it is the case a question interrupted."""
+    say(dispatcher, tracker, pick(_BACK_TO if back else _NEXT_NOW).format(what=PROBLEM_NAMES.get(request, "另一个问题")))
     fresh = {"pending_request": request, "problem": request, "case_id": None, "negotiation": None,
              "awaiting": None, "next_request": then}
     view = tracker.copy()
@@ -432,6 +446,10 @@ _ORDER_FOR = (
 _NEXT_NOTED = (
     "您说的{what}我也记下了，这个处理完我马上接着帮您看。",
     "另外，{what}我记着呢，这一步办好就接着处理它。",
+)
+_BACK_TO = (
+    "再回到您说的{what}：",
+    "{what}还在处理中，接着说：",
 )
 _NEXT_NOW = (
     "接下来看您说的{what}：",

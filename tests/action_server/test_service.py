@@ -174,3 +174,19 @@ async def test_r5_refused_parcel_is_refunded(rt, domain, repo):
     slots, said, _ = await _handle(domain, "1001000000000017", "refund_only", "我拒收了 退款", "request_refund_only")
     case = repo.get_case(int(slots["case_id"]))
     assert case.rule == "R5" and case.refund_amount == Decimal("129")
+
+
+@pytest.mark.parametrize("message, intent", [("好的", "affirm"), ("不是", "deny"), ("已经发了图片", "send_photo")])
+async def test_a_yes_or_no_while_the_order_is_asked_does_not_end_the_talk(rt, domain, message, intent):
+    """While the order form asks, "还有什么可以帮您的吗？" would contradict the question that follows."""
+    asking = make_tracker(slots={"pending_request": "color_mismatch", "requested_slot": "order_id"},
+                          events=[user(message, intent)], active_loop="order_form")
+    dispatcher = CollectingDispatcher()
+    assert await ActionHandleAnswer().run(dispatcher, asking, domain) == []
+    said = texts(dispatcher)
+    assert "还有" not in said and "帮您" not in said
+    assert ("收到" in said) == (intent == "send_photo")  # a photo is acknowledged, kept for the case
+    idle = make_tracker(slots={}, events=[user(message, intent)])  # with nothing asked, the usual answer
+    dispatcher = CollectingDispatcher()
+    await ActionHandleAnswer().run(dispatcher, idle, domain)
+    assert texts(dispatcher)

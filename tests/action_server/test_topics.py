@@ -119,8 +119,33 @@ async def test_a_topic_in_the_middle_of_a_case_comes_back_to_the_case(rt, repo, 
     assert state["awaiting"] == "evidence"
     events = [first, user("退钱要多久到账", "refund_status", message_id="c2")]
     state, _, _, _ = await _run(ActionSetRequest, domain, state, events)
-    assert state["pending_request"] == "refund_status" and state["next_request"] == "color_mismatch"
+    assert state["pending_request"] == "refund_status" and state["interrupted"] == "color_mismatch"
     state, said, _, _ = await _run(ActionHandleRequest, domain, state, events)
     assert "还没有办理退款" in said and "照片" in said and "颜色的问题" in said
     assert state["pending_request"] == "color_mismatch" and state["awaiting"] == "evidence"
+    assert state["interrupted"] is None
     assert len([c for c in repo.cases_for_order(DELIVERED) if c.kind == "color_mismatch"]) == 1  # the same case
+
+
+async def test_a_topic_in_the_middle_of_a_case_keeps_the_problem_remembered_for_later(rt, repo, domain):
+    """Colour and size in one message, the colour case waits for a photo, then a refund question:
+    after the answer the colour case comes back (not the size), and the size is still remembered."""
+    slots = {**_proven(DELIVERED, "color_mismatch"), "problem": "color_mismatch", "next_request": "size_mismatch"}
+    first = user("颜色跟图片差太多了，尺码也偏小", "color_mismatch", message_id="k1")
+    state, _, _, _ = await _run(ActionHandleRequest, domain, slots, [first], sender="keep")
+    assert state["awaiting"] == "evidence" and state["next_request"] == "size_mismatch"
+    events = [first, user("退钱要多久到账", "refund_status", message_id="k2")]
+    state, _, _, _ = await _run(ActionSetRequest, domain, state, events, sender="keep")
+    assert state["interrupted"] == "color_mismatch" and state["next_request"] == "size_mismatch"
+    state, said, _, _ = await _run(ActionHandleRequest, domain, state, events, sender="keep")
+    assert "颜色的问题" in said and "尺码" not in said.split("颜色的问题")[-1]
+    assert state["pending_request"] == "color_mismatch" and state["awaiting"] == "evidence"
+    assert state["next_request"] == "size_mismatch" and state["interrupted"] is None
+    assert {c.kind for c in repo.cases_for_order(DELIVERED)} == {"color_mismatch"}  # no size case yet
+
+
+async def test_a_question_about_another_order_does_not_bring_this_case_back_on_it(rt, repo, domain):
+    slots = {**_proven(DELIVERED, "color_mismatch"), "problem": "color_mismatch", "awaiting": "evidence"}
+    state, _, _, _ = await _run(ActionSetRequest, domain, slots,
+                                [user(f"订单号 {IN_TRANSIT} 什么时候能送到", "change_delivery_time")])
+    assert state.get("interrupted") is None
