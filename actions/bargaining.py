@@ -76,6 +76,11 @@ class ActionBargain(Action):
     ) -> List[EventType]:
         data: Optional[Dict[str, Any]] = tracker.get_slot("negotiation")
         if not data:
+            from actions.service import compensate, verified_order
+
+            order = verified_order(tracker)
+            if order is not None:  # "补我50吧" before any offer: R9 decides for the proven order and problem
+                return [SlotSet("pending_request", "compensation"), *compensate(dispatcher, tracker, order)]
             say(dispatcher, tracker, "目前没有进行中的补偿协商哦。如果商品有色差或小瑕疵，告诉我订单号和情况，我来帮您看看怎么处理。")
             return []
         neg = bargain.Negotiation.from_dict(data)

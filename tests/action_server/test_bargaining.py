@@ -79,6 +79,32 @@ async def test_bargain_without_a_negotiation_explains(rt, domain):
     assert "没有进行中的补偿" in texts(dispatcher)
 
 
+async def test_a_counter_before_any_offer_on_a_proven_order_goes_through_r9(rt, domain, repo):
+    """"补我50吧" with the order proven and the colour problem known, before the shop offered
+    anything: the rules decide (here an offer opens), the shopper is not asked for the order again."""
+    events = [user("大衣颜色和图片不一样", "color_mismatch"), user("照片发你了", "send_photo"),
+              user("补我50吧", "bargain")]
+    tracker = make_tracker(slots=_slots(pending_request="color_mismatch"), events=events)
+    dispatcher = CollectingDispatcher()
+    state = slot_events(await ActionBargain().run(dispatcher, tracker, domain))
+    said = texts(dispatcher)
+    assert state["pending_request"] == "compensation" and state["awaiting"] == "bargain", said
+    assert "订单号" not in said and "元" in said
+    assert state["negotiation"]["order_id"] == ORDER
+
+
+async def test_a_counter_before_any_offer_on_a_parcel_not_received_is_explained(rt, domain, repo):
+    in_transit = "1001000000000002"
+    slots = {"order_id": in_transit, "verified_order": in_transit, "phone": "0002", "problem": "color_mismatch",
+             "pending_request": "color_mismatch"}
+    tracker = make_tracker(slots=slots, events=[user("给我补偿50块吧", "bargain")])
+    dispatcher = CollectingDispatcher()
+    state = slot_events(await ActionBargain().run(dispatcher, tracker, domain))
+    said = texts(dispatcher)
+    assert "订单号" not in said and "签收" in said and not state.get("negotiation"), said
+    assert not repo.refunds_for_order(in_transit)
+
+
 async def test_a_deal_struck_on_a_counter_starts_the_remembered_second_problem(rt, domain, repo):
     """"颜色不对，尺码也偏小": the colour case ends in a met counter-offer (action_bargain, not the
     answer handler), and the size problem starts at once as its own case (issue #13 point 5)."""
