@@ -112,6 +112,13 @@ def compensate(dispatcher: CollectingDispatcher, tracker: Tracker, order: Order)
     if decision.action is policy.Action.OPEN_NEGOTIATION:
         return open_negotiation(dispatcher, tracker, order, problem, decision, evidence)
     if decision.action is policy.Action.ASK_EVIDENCE:
+        if case is not None and case.detail.get("without_photo_offered"):
+            # R16: they already said they cannot take a photo; say why the amount needs one, not the same ask
+            kept = policy.without_evidence(order, problem, rt.clock(), rt.settings)
+            extra = [("退货退款", "request_return")] if kept.facts.get("can_return_without_photo") else []
+            say(dispatcher, tracker, pick(_COMPENSATION_NEEDS_PHOTO),
+                buttons=[button(t, i) for t, i in [*extra, ("转人工客服", "ask_human")]])
+            return [SlotSet("awaiting", "evidence")]
         return answer_with(dispatcher, tracker, order, problem, decision)
     buttons = [] if decision.action is policy.Action.ASK_PROBLEM else ALTERNATIVES
     say(dispatcher, tracker, decision.reason, buttons=[button(t, i) for t, i in buttons])
@@ -325,6 +332,12 @@ _PHOTO_NO_CONTEXT = (
     "图片收到啦～麻烦再说一下订单号和具体问题，我来帮您看看。",
 )
 _OK_AFFIRM = ("好的～还有什么可以帮您的吗？", "明白了。还有其他需要帮忙的吗？")
+_COMPENSATION_NEEDS_PHOTO = (
+    "补偿的金额要按实际差异的程度来定，所以还是需要一张照片才能给您方案。您之后方便拍了直接发我，我马上给您算；"
+    "现在就想处理的话，也可以选下面的方式。",
+    "理解您现在拍不了照片。补偿多少要对照照片看差异大小，没有照片我没法直接定金额，照片到了我第一时间给您方案；"
+    "或者您也可以选下面的处理方式。",
+)
 _PHOTO_BEFORE_ORDER = ("图片收到了，核对完订单我马上接着看。", "照片已经收到～先确认一下是哪笔订单。")
 _OK_DENY = ("好的，没问题。还有其他可以帮您的吗？", "了解～有需要随时叫我。")
 _TRACKING_SAVED = (

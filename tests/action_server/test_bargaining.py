@@ -120,3 +120,32 @@ async def test_a_deal_struck_on_a_counter_starts_the_remembered_second_problem(r
     again = {**state, "next_request": None}
     _, said = await _turn(domain, again, "好的", "affirm", ActionHandleAnswer)
     assert "尺码的问题" not in said
+
+
+async def test_compensation_asked_after_saying_no_photo_explains_instead_of_asking_again(rt, domain, repo):
+    """R16: "拍不了照片", then "给我补偿50块吧": the amount needs the photo, said once in other words,
+    with what needs no photo (a return inside 7 days, a person); a photo later still opens the offer."""
+    colour = user("大衣颜色跟图片差太多了", "color_mismatch", message_id="n1")
+    events = [colour]
+    slots = {**_slots(pending_request="color_mismatch")}
+    tracker = make_tracker(slots=slots, events=events, sender="no-photo")
+    dispatcher = CollectingDispatcher()
+    slots.update(slot_events(await ActionHandleRequest().run(dispatcher, tracker, domain)))
+    asked = texts(dispatcher)
+    assert slots["awaiting"] == "evidence" and "照片" in asked
+    events.append(user("拍不了照片", "no_photo", message_id="n2"))
+    dispatcher = CollectingDispatcher()
+    slots.update(slot_events(await ActionHandleAnswer().run(
+        dispatcher, make_tracker(slots=slots, events=events, sender="no-photo"), domain)))
+    events.append(user("那给我补偿50块吧", "keep_with_compensation", message_id="n3"))
+    for turn in range(2):
+        dispatcher = CollectingDispatcher()
+        slots.update({"pending_request": "compensation"})
+        slots.update(slot_events(await ActionHandleRequest().run(
+            dispatcher, make_tracker(slots=slots, events=events, sender="no-photo"), domain)))
+        said = texts(dispatcher)
+        payloads = [b["payload"] for m in dispatcher.messages for b in m.get("buttons") or []]
+        assert "没有照片" in said or "需要一张照片" in said, said
+        assert asked not in said and "/ask_human" in payloads and "/request_return" in payloads
+        assert slots["awaiting"] == "evidence" and not slots.get("negotiation")
+    assert not repo.refunds_for_order(ORDER)
