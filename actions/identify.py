@@ -146,7 +146,7 @@ class ActionAskOrderId(Action):
     ) -> List[EventType]:
         customer = shop_customer(tracker)
         orders = _customer_buttons(customer) if customer else []
-        ask = pick(_CHOOSE_ORDER).format(n=len(orders)) if orders else pick(_ASK_ORDER_ID)
+        ask = pick(_CHOOSE_ORDER, tracker).format(n=len(orders)) if orders else pick(_ASK_ORDER_ID, tracker)
         # an upset shopper hears a plain apology and what we understood first, a person if very upset (R17)
         sorry = apology(zh.to_simplified(tracker.latest_message.get("text") or ""), tracker.get_slot("problem"))
         human = [button("转人工客服", "ask_human")] if sorry and "转人工" in sorry else []
@@ -216,7 +216,7 @@ class ValidateOrderForm(FormValidationAction):
         order_id = _digits(value, zh.ORDER_ID_RE)
         if not order_id:
             if not _digits(value, zh.MOBILE_RE):  # a phone number is answered by validate_phone
-                say(dispatcher, tracker, pick(_NOT_AN_ORDER_ID))
+                say(dispatcher, tracker, pick(_NOT_AN_ORDER_ID, tracker))
             return {"order_id": None}
         if tracker.get_slot("verified_order") == order_id:
             return {"order_id": order_id}
@@ -248,7 +248,7 @@ class ValidateOrderForm(FormValidationAction):
         if proof and not _said_outside_order_ids(proof, tracker):
             return {"phone": None}  # digits of the order number itself, or an old proof: not a proof now
         if not proof:
-            say(dispatcher, tracker, pick(_NOT_A_PROOF))
+            say(dispatcher, tracker, pick(_NOT_A_PROOF, tracker))
             return {"phone": None}
         if self._locked(order_id) or self._sender_blocked(tracker):
             return self._say_locked(dispatcher, tracker)
@@ -288,7 +288,7 @@ class ValidateOrderForm(FormValidationAction):
         say(
             dispatcher,
             tracker,
-            pick(_LOCKED).format(minutes=minutes),
+            pick(_LOCKED, tracker).format(minutes=minutes),
             buttons=[button("转人工客服", "ask_human")],
         )
         return {"order_id": None, "phone": None, "order_locked": True}
@@ -305,7 +305,7 @@ class ValidateOrderForm(FormValidationAction):
             }
         failures = self._recent_failures(order_id)
         left = attempts_left(failures, rt.settings.identity.max_proof_failures)
-        say(dispatcher, tracker, pick(_WRONG_PROOF).format(left=left))
+        say(dispatcher, tracker, pick(_WRONG_PROOF, tracker).format(left=left))
         return {"phone": None, "proof_failures": len(failures)}
 
     def _phone_without_order(
@@ -318,9 +318,9 @@ class ValidateOrderForm(FormValidationAction):
         customer = shop_customer(tracker)
         buttons = _customer_buttons(customer) if customer else []
         if buttons:
-            say(dispatcher, tracker, pick(_CHOOSE_ORDER).format(n=len(buttons)), buttons=buttons)
+            say(dispatcher, tracker, pick(_CHOOSE_ORDER, tracker).format(n=len(buttons)), buttons=buttons)
         else:
-            say(dispatcher, tracker, pick(_PHONE_IS_NOT_ENOUGH))
+            say(dispatcher, tracker, pick(_PHONE_IS_NOT_ENOUGH, tracker))
         return {"phone": None}
 
 

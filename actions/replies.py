@@ -17,9 +17,17 @@ def shopper_script(tracker: Tracker) -> str:
     return zh.conversation_script(texts[-5:])
 
 
-def pick(variants: Sequence[str]) -> str:
-    """One of several phrasings, so the assistant does not sound canned."""
-    return runtime.get().rng.choice(list(variants))
+def pick(variants: Sequence[str], tracker: Optional[Tracker] = None) -> str:
+    """One of several phrasings, so the assistant does not sound canned.
+
+    With the conversation at hand, a phrasing the assistant used in its last few messages is
+    left out while another remains: asked the same thing twice, the shopper hears other words.
+    """
+    choices = list(variants)
+    if tracker is not None and len(choices) > 1:
+        recent = [e.get("text") or "" for e in tracker.events if e.get("event") == "bot"][-4:]
+        choices = [choices[i] for i in zh.unsaid(choices, recent)]
+    return runtime.get().rng.choice(choices)
 
 
 def say(

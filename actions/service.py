@@ -76,7 +76,7 @@ def answer_with(dispatcher: CollectingDispatcher, tracker: Tracker, order: Order
     try:
         recorded = repo.record_decision(cases.change_for(tracker, order, request, decision, evidence=evidence))
     except RefundLimitExceeded:
-        say(dispatcher, tracker, pick(_REFUND_CHECK))
+        say(dispatcher, tracker, pick(_REFUND_CHECK, tracker))
         return [SlotSet("awaiting", None), FollowupAction("action_handoff")]
     case_id = recorded.case.case_id
     if evidence:
@@ -116,7 +116,7 @@ def compensate(dispatcher: CollectingDispatcher, tracker: Tracker, order: Order)
             # R16: they already said they cannot take a photo; say why the amount needs one, not the same ask
             kept = policy.without_evidence(order, problem, rt.clock(), rt.settings)
             extra = [("退货退款", "request_return")] if kept.facts.get("can_return_without_photo") else []
-            say(dispatcher, tracker, pick(_COMPENSATION_NEEDS_PHOTO),
+            say(dispatcher, tracker, pick(_COMPENSATION_NEEDS_PHOTO, tracker),
                 buttons=[button(t, i) for t, i in [*extra, ("转人工客服", "ask_human")]])
             return [SlotSet("awaiting", "evidence")]
         return answer_with(dispatcher, tracker, order, problem, decision)
@@ -183,7 +183,7 @@ class ActionHandleRequest(Action):
     @staticmethod
     def _complaint(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
         """R17: acknowledge and apologise in plain words, ask what happened, offer a person."""
-        say(dispatcher, tracker, pick(_COMPLAINT), buttons=[button("转人工客服", "ask_human")])
+        say(dispatcher, tracker, pick(_COMPLAINT, tracker), buttons=[button("转人工客服", "ask_human")])
         return [SlotSet("pending_request", None)]
 
 
@@ -235,13 +235,13 @@ class ActionHandleAnswer(Action):
             decision, evidence = decide(tracker, order, request)
             return answer_with(dispatcher, tracker, order, request, decision, evidence)
         if intent == "send_photo":  # says it was sent, but the widget received nothing
-            say(dispatcher, tracker, pick(_PHOTO_NOT_SEEN))
+            say(dispatcher, tracker, pick(_PHOTO_NOT_SEEN, tracker))
             return []
         if intent == "affirm":
-            say(dispatcher, tracker, pick(_PHOTO_LATER))
+            say(dispatcher, tracker, pick(_PHOTO_LATER, tracker))
             return []
         if case is not None and case.status == "waiting_evidence" and case.detail.get("without_photo_offered"):
-            say(dispatcher, tracker, pick(_PHOTO_NO_RUSH))  # already told what needs no photo
+            say(dispatcher, tracker, pick(_PHOTO_NO_RUSH, tracker))  # already told what needs no photo
             return []
         rt = runtime.get()
         decision = policy.without_evidence(order, kind or request, rt.clock(), rt.settings)
@@ -256,14 +256,14 @@ class ActionHandleAnswer(Action):
             # "好的" / "不是" while the order form asks: its question comes right after, so
             # "还有什么可以帮您的吗？" would contradict it; a photo is kept for the case (R10)
             if intent == "send_photo":
-                say(dispatcher, tracker, pick(_PHOTO_BEFORE_ORDER))
+                say(dispatcher, tracker, pick(_PHOTO_BEFORE_ORDER, tracker))
             return []
         if intent == "send_photo":
-            say(dispatcher, tracker, pick(_PHOTO_NO_CONTEXT))
+            say(dispatcher, tracker, pick(_PHOTO_NO_CONTEXT, tracker))
         elif intent == "deny":
-            say(dispatcher, tracker, pick(_OK_DENY))
+            say(dispatcher, tracker, pick(_OK_DENY, tracker))
         else:
-            say(dispatcher, tracker, pick(_OK_AFFIRM))
+            say(dispatcher, tracker, pick(_OK_AFFIRM, tracker))
         return []
 
     @staticmethod
@@ -275,7 +275,7 @@ class ActionHandleAnswer(Action):
             return []
         rt = runtime.get()
         rt.repo.set_return_tracking(order.order_id, tracking)
-        text = pick(_TRACKING_SAVED).format(tracking=tracking)
+        text = pick(_TRACKING_SAVED, tracker).format(tracking=tracking)
         case_id = tracker.get_slot("case_id")
         case = rt.repo.get_case(int(case_id)) if case_id else None
         if case is not None and case.order_id == order.order_id:
@@ -300,7 +300,7 @@ class ActionHandleAnswer(Action):
             return [FollowupAction("action_handoff")]
         key = cases.decision_key(tracker)
         if reship:
-            text = pick(_RESHIP)
+            text = pick(_RESHIP, tracker)
             due = rt.clock() + timedelta(hours=rt.settings.logistics.news_promise_hours)
             change = CaseChange(order.order_id, case.kind, "R11", "closed", tracker.sender_id, note="丢件：重新发货",
                                 promise=Promise("reship_tracking", text, due), case_id=case.case_id,
@@ -310,14 +310,14 @@ class ActionHandleAnswer(Action):
             if offered is None:  # nothing was offered: a person decides the amount
                 return [FollowupAction("action_handoff")]
             amount = Decimal(str(offered))
-            text = pick(_LOST_REFUND).format(amount=f"{amount:g}")
+            text = pick(_LOST_REFUND, tracker).format(amount=f"{amount:g}")
             grant = Grant(amount, cases.refund_key(case.kind, order.order_id))
             change = CaseChange(order.order_id, case.kind, "R11", "closed", tracker.sender_id, note="丢件：退款",
                                 grant=grant, case_id=case.case_id, decision_key=key)
         try:
             rt.repo.record_decision(change)
         except RefundLimitExceeded:
-            say(dispatcher, tracker, pick(_REFUND_CHECK))
+            say(dispatcher, tracker, pick(_REFUND_CHECK, tracker))
             return [SlotSet("awaiting", None), FollowupAction("action_handoff")]
         say(dispatcher, tracker, text)
         return [SlotSet("awaiting", None)]
@@ -387,7 +387,7 @@ def then_next(dispatcher: CollectingDispatcher, tracker: Tracker, order: Order, 
         return events  # a person takes over: they read both problems in the history (R15)
     if after.get("awaiting", tracker.get_slot("awaiting")):
         if remind:
-            say(dispatcher, tracker, pick(_NEXT_NOTED).format(what=PROBLEM_NAMES.get(second, "另一个问题")))
+            say(dispatcher, tracker, pick(_NEXT_NOTED, tracker).format(what=PROBLEM_NAMES.get(second, "另一个问题")))
         return events
     return [*events, *start_request(dispatcher, tracker, order, second, after)]
 
@@ -434,11 +434,11 @@ class ActionVagueFollowup(Action):
             if order is None:
                 dispatcher.utter_message(response="utter_ask_which_problem")
             else:
-                say(dispatcher, tracker, pick(_WHICH_PROBLEM).format(tail=order.order_id[-4:]),
+                say(dispatcher, tracker, pick(_WHICH_PROBLEM, tracker).format(tail=order.order_id[-4:]),
                     buttons=[button(t, i) for t, i in _PROBLEM_BUTTONS])
             return []
         if order is None:
-            say(dispatcher, tracker, pick(_ORDER_FOR).format(what=PROBLEM_NAMES.get(target, "这个问题")))
+            say(dispatcher, tracker, pick(_ORDER_FOR, tracker).format(what=PROBLEM_NAMES.get(target, "这个问题")))
             return [SlotSet("pending_request", target), SlotSet("problem", target), *fresh_case(),
                     SlotSet("next_request", then)]
         return start_request(dispatcher, tracker, order, target, then=then)

@@ -8,11 +8,14 @@ Traditional.
 
 from __future__ import annotations
 
+import copy
+import random
 from typing import Any, Dict, List, Optional, Text
 
+from rasa.core.nlg.generator import ResponseVariationFilter
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import UserUttered
+from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import text as zh
@@ -50,7 +53,24 @@ class ScriptAwareNLG(TemplatedNaturalLanguageGenerator):
         output_channel: Text,
         **kwargs: Any,
     ) -> Optional[Dict[Text, Any]]:
-        message = await super().generate(utter_action, tracker, output_channel, **kwargs)
-        if message is None:
+        filled_slots = tracker.current_slot_values()
+        response = self._fresh_response_for(utter_action, output_channel, filled_slots, tracker)
+        if response is None:
             return None
+        message = self._fill_response(copy.deepcopy(response), filled_slots, **kwargs)
         return render_in_script(message, tracker_script(tracker))
+
+    def _fresh_response_for(
+        self, utter_action: Text, output_channel: Text, filled_slots: Dict[Text, Any],
+        tracker: DialogueStateTracker,
+    ) -> Optional[Dict[Text, Any]]:
+        """Rasa's choice among the suitable variants, leaving out one the bot just said (bot.text.unsaid)."""
+        if utter_action not in self.responses:
+            return None
+        suitable = ResponseVariationFilter(self.responses).responses_for_utter_action(
+            utter_action, output_channel, filled_slots)
+        if not suitable:
+            return None
+        recent = [e.text or "" for e in tracker.events if isinstance(e, BotUttered)][-4:]
+        fresh = zh.unsaid([r.get("text") or "" for r in suitable], recent)
+        return suitable[random.choice(fresh)]

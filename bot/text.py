@@ -202,3 +202,21 @@ def conversation_script(user_texts: "list[str]") -> str:
             if simplified != text or to_traditional(text) != text:
                 return detect_script(text, simplified)
     return SIMPLIFIED
+
+
+def _both_scripts(text: str) -> str:
+    """One round trip through both scripts: 着/著 and the like do not convert back alike."""
+    return to_simplified(to_traditional(text))
+
+
+def unsaid(variants: "list[str]", recent: "list[str]") -> "list[int]":
+    """Indexes of the phrasings not used in ``recent`` (the assistant's last messages, either script).
+
+    A phrasing counts as used when its words before the first placeholder ("已记下您的退货单号
+    {tracking}…") appear in one of those messages. All of them when every phrasing was used.
+    """
+    said = [_both_scripts(t) for t in recent if t]
+    fresh = [i for i, v in enumerate(variants)
+             if not any(_both_scripts(v.split("{", 1)[0][:24] or v) in s for s in said)]
+    return fresh or list(range(len(variants)))
+

@@ -138,7 +138,7 @@ async def test_compensation_asked_after_saying_no_photo_explains_instead_of_aski
     slots.update(slot_events(await ActionHandleAnswer().run(
         dispatcher, make_tracker(slots=slots, events=events, sender="no-photo"), domain)))
     events.append(user("那给我补偿50块吧", "keep_with_compensation", message_id="n3"))
-    for turn in range(2):
+    for _asked_twice in range(2):
         dispatcher = CollectingDispatcher()
         slots.update({"pending_request": "compensation"})
         slots.update(slot_events(await ActionHandleRequest().run(

@@ -190,3 +190,15 @@ async def test_a_yes_or_no_while_the_order_is_asked_does_not_end_the_talk(rt, do
     dispatcher = CollectingDispatcher()
     await ActionHandleAnswer().run(dispatcher, idle, domain)
     assert texts(dispatcher)
+
+
+def test_the_same_words_are_not_said_twice_in_a_row(rt):
+    from actions.replies import pick
+
+    variants = ("图片收到了，核对完订单我马上接着看。", "照片已经收到～先确认一下是哪笔订单。")
+    said = make_tracker(slots={}, events=[user("图片", "send_photo"), {"event": "bot", "text": "圖片收到了，核對完訂單我馬上接著看。"}])
+    assert {pick(variants, said) for _ in range(20)} == {variants[1]}  # said before (in Traditional): left out
+    assert {pick(variants) for _ in range(40)} == set(variants)
+    placeholders = ("已记下您的退货单号 {tracking}。", "收到，退货单号 {tracking} 已登记。")
+    said = make_tracker(slots={}, events=[{"event": "bot", "text": "已记下您的退货单号 SF1。"}])
+    assert {pick(placeholders, said) for _ in range(20)} == {placeholders[1]}
