@@ -168,8 +168,20 @@ class ActionAskPhone(Action):
         if sorry:
             human = [button("转人工客服", "ask_human")] if "转人工" in sorry else []
             say(dispatcher, tracker, sorry, buttons=human)
-        dispatcher.utter_message(response="utter_ask_phone")
+        if not _proof_just_refused(tracker):  # "对不上…再发一次后四位" already asked, with the tries left
+            dispatcher.utter_message(response="utter_ask_phone")
         return []
+
+
+def _proof_just_refused(tracker: Tracker) -> bool:
+    """Whether this turn already told the shopper the proof did not match (``_WRONG_PROOF``)."""
+    said = []
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            break
+        if event.get("event") == "bot":
+            said.append(zh.to_simplified(event.get("text") or ""))
+    return any(variant[:12] in text for variant in _WRONG_PROOF for text in said)
 
 
 class ValidateOrderForm(FormValidationAction):
@@ -333,7 +345,7 @@ _NOT_A_PROOF = (
     "核对身份只需要下单手机号的后四位数字，麻烦您发一下～",
 )
 _WRONG_PROOF = (
-    "订单号和下单手机号的后四位对不上，麻烦核对一下订单号和手机号（还可以再试 {left} 次）。",
+    "订单号和下单手机号的后四位对不上，麻烦核对一下，再发一次手机号后四位（还可以再试 {left} 次）。",
     "抱歉，订单号和手机号后四位对不上：请确认订单号没有输错，再发一次下单手机号的后四位，还剩 {left} 次机会。",
 )
 _LOCKED = (

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.identify import ActionAskOrderId, ActionSetRequest, ValidateOrderForm
+from actions.identify import ActionAskOrderId, ActionAskPhone, ActionSetRequest, ValidateOrderForm
 from tests.action_server.conftest import make_tracker, slot_events, texts, user
 from tests.conftest import NOW
 
@@ -219,3 +219,18 @@ async def test_one_address_trying_many_orders_is_stopped(rt, domain):
                            events=events, active_loop="order_form", sender="fresh")
     slots = slot_events(await ValidateOrderForm().run(CollectingDispatcher(), tracker, domain))
     assert slots["order_locked"] is True
+
+
+async def test_after_a_wrong_proof_the_question_is_not_asked_twice(rt, domain):
+    """"对不上…再发一次后四位（还可以再试 2 次）" already asks: the form's own question does not follow."""
+    _, refused, _ = await _wrong(domain, sender="asked-once")
+    assert "2 次" in refused and "后四位" in refused
+    turn = [user("1234", "inform_order"), {"event": "bot", "text": refused}]
+    dispatcher = CollectingDispatcher()
+    await ActionAskPhone().run(dispatcher, make_tracker(slots={"order_id": "1001000000000004"}, events=turn), domain)
+    assert dispatcher.messages == []
+    # the next turn, or a first ask, does ask
+    later = [*turn, user("多少位？", "out_of_scope")]
+    dispatcher = CollectingDispatcher()
+    await ActionAskPhone().run(dispatcher, make_tracker(slots={"order_id": "1001000000000004"}, events=later), domain)
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_ask_phone"]
