@@ -266,11 +266,19 @@ class WidgetShopper:
 
     def __init__(self, base: str) -> None:
         self.base = base
-        self.client = socketio.AsyncClient(reconnection=False)
+        self.client = self._client()
         self.shown: List[Dict] = []
         self.conversation, self.epoch, self.last_seq = None, "", 0
         self.live = 0  # messages shown as they arrived, not from a replay
-        self.client.on("message", self.receive)
+        self.reconnects = 0
+
+    def _client(self) -> socketio.AsyncClient:
+        client = socketio.AsyncClient(reconnection=False)
+        client.on("message", self.receive)
+        return client
+
+    async def _connect(self) -> None:
+        await self.client.connect(self.base, socketio_path="/widget/socket.io", transports=["polling"])
 
     def accept(self, entry: Dict) -> None:
         if entry["seq"] == self.last_seq + 1:
@@ -285,6 +293,11 @@ class WidgetShopper:
             self.accept(entry)
 
     async def sync(self) -> Dict:
+        if not self.client.connected:
+            # long-polling on a busy 2-core machine can drop; widget.js reconnects and says hello
+            # with its last sequence number, and the outbox replays what it missed: so does this
+            self.client, self.reconnects = self._client(), self.reconnects + 1
+            await self._connect()
         reply = await self.client.call("hello", {"conversation_id": self.conversation, "last_seq": self.last_seq,
                                                  "epoch": self.epoch}, timeout=20)
         self.conversation, self.epoch = reply["conversation_id"], reply["epoch"]
@@ -294,7 +307,7 @@ class WidgetShopper:
 
     async def hello(self, conversation: str = None, last_seq: int = 0, epoch: str = "") -> Dict:
         self.conversation, self.last_seq, self.epoch = conversation, last_seq, epoch
-        await self.client.connect(self.base, socketio_path="/widget/socket.io", transports=["polling"])
+        await self._connect()
         return await self.sync()
 
     async def wait_for(self, count: int, seconds: float = 30) -> List[Dict]:
@@ -334,6 +347,8 @@ def test_widget_messages_reach_a_shopper_connected_to_another_replica(cluster):
         # one at a time, from either replica: each arrives live, without a replay
         async with aiohttp.ClientSession() as session:
             for n in range(4):
+                if not shopper.client.connected:
+                    await shopper.sync()  # reconnected first, as the widget would be
                 live = shopper.live
                 await _agent_says(session, (one, two)[n % 2], token, conversation, f"单条{n}")
                 deadline = time.monotonic() + 10
