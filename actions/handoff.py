@@ -20,6 +20,8 @@ from rasa_sdk.types import DomainDict
 from actions import runtime
 from actions.replies import say
 from bot import handoff as h
+from bot.requests import choice_answer
+from bot.text import to_simplified
 from bot.store.console import ConsoleRepository
 
 FALLBACKS_BEFORE_HUMAN = h.FALLBACKS_BEFORE_HUMAN
@@ -85,6 +87,12 @@ class ActionRephrase(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
+        text = to_simplified(tracker.latest_message.get("text") or "")
+        choice = choice_answer(tracker.get_slot("awaiting"), text) if tracker.get_slot("verified_order") else None
+        if choice:  # "补发吧" is unclear alone, but it answers the question just asked
+            from actions.service import ActionHandleAnswer
+
+            return await ActionHandleAnswer().answer(dispatcher, tracker, domain, choice)
         if h.fallbacks_in_a_row(tracker.events) >= FALLBACKS_BEFORE_HUMAN:
             dispatcher.utter_message(response="utter_offer_human")
         else:

@@ -25,7 +25,7 @@ from actions import runtime
 from actions.replies import button, pick, say
 from bot import text as zh
 from bot.identity import attempts_left, locked_until
-from bot.requests import PROBLEM_KINDS, apology, problem_from_text, request_for_intent, second_request
+from bot.requests import PROBLEM_KINDS, apology, choice_answer, problem_from_text, request_for_intent, second_request
 from bot.topics import TOPICS, topic_for_intent
 
 
@@ -52,6 +52,9 @@ class ActionSetRequest(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         request = request_for_intent(intent)
         text = zh.to_simplified(tracker.latest_message.get("text") or "")
+        choice = choice_answer(tracker.get_slot("awaiting"), text) if tracker.get_slot("verified_order") else None
+        if choice:  # "还是退钱吧" answers the pending question; the case and its state stay as they are
+            return [SlotSet("choice_answer", choice)]
         if request is None:  # an order number alone: keep what was asked, else show status
             named = _digits(text, zh.ORDER_ID_RE)
             if named and named != tracker.get_slot("order_id"):  # another order: a fresh start

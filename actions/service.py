@@ -156,6 +156,9 @@ class ActionHandleRequest(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
+        choice = tracker.get_slot("choice_answer")
+        if choice:  # "补发吧" answered the pending question (action_set_request read it): not a new request
+            return [SlotSet("choice_answer", None), *await ActionHandleAnswer().answer(dispatcher, tracker, domain, choice)]
         request = tracker.get_slot("pending_request") or "status"
         if request == "complaint":
             return self._complaint(dispatcher, tracker)
@@ -196,15 +199,21 @@ class ActionHandleAnswer(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        events = await self._answer(dispatcher, tracker, domain)
+        return await self.answer(dispatcher, tracker, domain)
+
+    async def answer(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, intent: Optional[str] = None
+    ) -> List[EventType]:
+        """``intent`` overrides the NLU's when the words answered a two-way question (``choice_answer``)."""
+        events = await self._answer(dispatcher, tracker, domain, intent)
         order = verified_order(tracker)
         return then_next(dispatcher, tracker, order, events) if order is not None else events
 
     async def _answer(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, intent: Optional[str] = None
     ) -> List[EventType]:
         awaiting = tracker.get_slot("awaiting")
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        intent = intent or (tracker.latest_message.get("intent") or {}).get("name")
         if awaiting == "bargain" and intent in ("affirm", "deny"):
             return await ActionBargain().run(dispatcher, tracker, domain)
         order = verified_order(tracker)

@@ -166,3 +166,30 @@ def followup_plan(text: str, current: Optional[str], awaiting: Optional[str],
         return None, None
     unfinished = current in PROBLEM_KINDS and current != target and awaiting
     return target, (current if unfinished else (remembered if remembered != target else None))
+
+
+# A two-way question answered in words instead of with its buttons ("补发吧", "还是退钱吧"): the
+# words for each side, per question (``awaiting``). affirm = the first button, deny = the second.
+_CHOICES: Dict[str, Dict[str, "re.Pattern[str]"]] = {
+    # R1: the parcel has not left; does the shopper still want the item?
+    "still_wants": {
+        "affirm": re.compile(r"还要|要的|要啊|继续发|照常发|正常发|发货吧|发吧|先发"),
+        "deny": re.compile(r"不要|不想要|退款|退钱|取消|退了吧|算了"),
+    },
+    # R11: the courier lost the parcel; send it again, or refund?
+    "reship": {
+        "affirm": re.compile(r"补发|重发|重新发|再发|重新寄|再寄|寄一个|发一个|发个新的|换个快递"),
+        "deny": re.compile(r"退款|退钱|退了吧|不要了|不用发|不用再发|直接退"),
+    },
+}
+
+
+def choice_answer(awaiting: Optional[str], text: str) -> Optional[str]:
+    """"affirm" or "deny" when ``text`` picks one side of the pending two-way question, else None.
+
+    Words for both sides ("不要退款，补发") or for neither leave the message to the NLU's reading."""
+    sides = _CHOICES.get(awaiting or "")
+    if not sides or not text:
+        return None
+    picked = [side for side, words in sides.items() if words.search(text)]
+    return picked[0] if len(picked) == 1 else None

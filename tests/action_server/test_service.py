@@ -202,3 +202,43 @@ def test_the_same_words_are_not_said_twice_in_a_row(rt):
     placeholders = ("已记下您的退货单号 {tracking}。", "收到，退货单号 {tracking} 已登记。")
     said = make_tracker(slots={}, events=[{"event": "bot", "text": "已记下您的退货单号 SF1。"}])
     assert {pick(placeholders, said) for _ in range(20)} == {placeholders[1]}
+
+
+@pytest.mark.parametrize("answer, intent, refund", [
+    ("补发吧", "nlu_fallback", None),              # unclear alone: the fallback reads it against the question
+    ("给我重新寄一个", "nlu_fallback", None),
+    ("还是退钱吧", "request_refund_only", Decimal(149)),  # read as a new request: action_set_request sees the answer
+    ("退了吧", "request_return", Decimal(149)),
+])
+async def test_r11_a_choice_answered_in_words_is_taken(rt, domain, repo, answer, intent, refund):
+    from actions.handoff import ActionRephrase
+    from actions.identify import ActionSetRequest
+
+    slots, _, _ = await _handle(domain, "1001000000000018", "lost", "快递丢了", "lost_package")
+    case_id = slots["case_id"]
+    state = _proven("1001000000000018", "lost", awaiting="reship", case_id=case_id, problem="lost")
+    dispatcher = CollectingDispatcher()
+    if intent == "nlu_fallback":
+        tracker = make_tracker(slots=state, events=[user(answer, intent)])
+        await ActionRephrase().run(dispatcher, tracker, domain)
+    else:
+        tracker = make_tracker(slots=state, events=[user(answer, intent)])
+        set_events = slot_events(await ActionSetRequest().run(CollectingDispatcher(), tracker, domain))
+        assert set_events["choice_answer"] in ("affirm", "deny") and "pending_request" not in set_events
+        tracker = make_tracker(slots={**state, **set_events}, events=[user(answer, intent)])
+        done = slot_events(await ActionHandleRequest().run(dispatcher, tracker, domain))
+        assert done["choice_answer"] is None
+    case = repo.get_case(int(case_id))
+    assert case.status == "closed" and case.refund_amount == refund, texts(dispatcher)
+    assert "没太理解" not in texts(dispatcher)
+    assert len(repo.cases_for_order("1001000000000018")) == 1  # the same case, no new request
+
+
+async def test_words_for_both_sides_or_no_question_are_left_to_the_nlu(rt, domain):
+    from actions.handoff import ActionRephrase
+
+    for slots in (_proven("1001000000000018", "lost", awaiting="reship"), _proven("1001000000000018", "lost")):
+        text = "不要退款，补发" if slots.get("awaiting") else "补发吧"
+        dispatcher = CollectingDispatcher()
+        await ActionRephrase().run(dispatcher, make_tracker(slots=slots, events=[user(text, "nlu_fallback")]), domain)
+        assert [m.get("response") for m in dispatcher.messages] == ["utter_ask_rephrase"]

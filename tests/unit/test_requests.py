@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.requests import anger, apology, clauses, problems_in, second_request
+from bot.requests import anger, apology, choice_answer, clauses, problems_in, second_request
 
 
 def test_clauses_are_cut_at_punctuation_and_connectives():
@@ -54,3 +54,13 @@ def test_an_apology_only_for_the_upset_and_a_person_only_for_the_very_upset():
     assert mild.startswith("真的很抱歉") and "还没收到货的问题" in mild and "转人工" not in mild
     strong = apology("说好的三天到！居然还没发货！", "delay")
     assert "转人工" in strong
+
+
+@pytest.mark.parametrize("awaiting, text, expected", [
+    ("reship", "补发吧", "affirm"), ("reship", "给我重新寄一个", "affirm"), ("reship", "还是退钱吧", "deny"),
+    ("reship", "不要了，直接退", "deny"), ("reship", "不要退款，补发", None), ("reship", "你好", None),
+    ("still_wants", "还要的", "affirm"), ("still_wants", "发货吧", "affirm"), ("still_wants", "不想要了", "deny"),
+    ("evidence", "补发吧", None), (None, "补发吧", None), ("reship", "", None),
+])
+def test_a_two_way_question_answered_in_words(awaiting, text, expected):
+    assert choice_answer(awaiting, text) == expected
