@@ -21,8 +21,8 @@ from actions import runtime
 from actions.replies import say
 from bot import handoff as h
 from bot.requests import choice_answer
-from bot.text import to_simplified
 from bot.store.console import ConsoleRepository
+from bot.text import to_simplified
 
 FALLBACKS_BEFORE_HUMAN = h.FALLBACKS_BEFORE_HUMAN
 

@@ -25,7 +25,14 @@ from actions import runtime
 from actions.replies import button, pick, say
 from bot import text as zh
 from bot.identity import attempts_left, locked_until
-from bot.requests import PROBLEM_KINDS, apology, choice_answer, problem_from_text, request_for_intent, second_request
+from bot.requests import (
+    PROBLEM_KINDS,
+    apology,
+    choice_answer,
+    problem_from_text,
+    request_for_intent,
+    second_request,
+)
 from bot.topics import TOPICS, topic_for_intent
 
 
