@@ -29,6 +29,7 @@ from bot.requests import (
     PROBLEM_KINDS,
     apology,
     choice_answer,
+    other_item,
     problem_from_text,
     request_for_intent,
     second_request,
@@ -52,7 +53,26 @@ class ActionSetRequest(Action):
             dispatcher.utter_message(response=f"utter_{intent}")
         # a new request may name another order: the database's lock-out (bot.identity) guards each
         # order number, so the conversation's own flag starts again
-        return [*self._request_events(tracker), SlotSet("order_locked", False)]
+        events = [*self._request_events(tracker), SlotSet("order_locked", False)]
+        return [*events, *self._another_order(dispatcher, tracker, events)]
+
+    @staticmethod
+    def _another_order(dispatcher: CollectingDispatcher, tracker: Tracker, events: List[EventType]) -> List[EventType]:
+        """"我上次买的电吹风坏了" while the kettle's order is proven: ask which order, do not decide on
+        the kettle's. The proof of the kettle's order stays (its number again needs no new proof)."""
+        proven = tracker.get_slot("verified_order")
+        text = zh.to_simplified(tracker.latest_message.get("text") or "")
+        if not proven or proven != tracker.get_slot("order_id") or _digits(text, zh.ORDER_ID_RE):
+            return []
+        if any(e.get("name") == "choice_answer" for e in events):
+            return []
+        repo = runtime.get().repo
+        order = repo.get_order(proven)
+        other = other_item(text, [i.name for i in order.items] if order else [], repo.item_names())
+        if other is None:
+            return []
+        say(dispatcher, tracker, pick(_OTHER_ORDER, tracker).format(what=other) if other else pick(_ANOTHER_ORDER, tracker))
+        return [*fresh_case(), SlotSet("order_id", None), SlotSet("phone", None), SlotSet("next_request", None)]
 
     @staticmethod
     def _request_events(tracker: Tracker) -> List[EventType]:
@@ -364,6 +384,11 @@ _LOCKED = (
     "抱歉，这个订单号连续几次都没能核对上，出于安全考虑，{minutes} 分钟内我不能再查它了。"
     "您可以点下面的按钮转人工客服，由同事帮您核实身份后继续处理。",
 )
+_OTHER_ORDER = (
+    "{what}应该是另一笔订单吧？刚才核对的那笔里没有它。",
+    "明白，{what}是另外一笔订单的。",
+)
+_ANOTHER_ORDER = ("好的，说的是另一笔订单。", "明白，是另外一笔订单的事。")
 _ASK_ORDER_ID = (
     "麻烦您提供一下订单号（16 位数字，在“我的订单”里可以复制），我马上帮您查。",
     "请问是哪一笔订单呢？发一下订单号（16 位数字）就好。",

@@ -193,3 +193,22 @@ def choice_answer(awaiting: Optional[str], text: str) -> Optional[str]:
         return None
     picked = [side for side, words in sides.items() if words.search(text)]
     return picked[0] if len(picked) == 1 else None
+
+
+# "我上次买的电吹风坏了" while another order is proven: the shopper is talking about another order
+_OTHER_ORDER = re.compile(r"上次买的|之前买的|以前买的|另一单|另外一单|另一个订单|另外一个订单|别的订单|另一笔|另外一笔|还有一单")
+
+
+def other_item(text: str, order_items: "list[str]", catalogue: "list[str]") -> Optional[str]:
+    """What the message says about an order other than the proven one, or None when nothing.
+
+    The name of goods the shop sells that the proven order does not hold ("电吹风" while the order
+    is an electric kettle), or "" for words that point at another order without naming the goods
+    (上次买的, 另一单). A message that names the proven order's own goods is about that order.
+    """
+    if not text or any(name and name in text for name in order_items):
+        return None
+    named = [name for name in catalogue if len(name) >= 2 and name in text and name not in order_items]
+    if named:
+        return max(named, key=len)
+    return "" if _OTHER_ORDER.search(text) else None

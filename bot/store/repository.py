@@ -204,6 +204,11 @@ class OrderRepository:
         query = select(m.OrderRow).options(*_ORDER_LOAD).where(m.OrderRow.order_id == str(order_id).strip())
         return self._first(query, _to_order)
 
+    def item_names(self) -> List[str]:
+        """The names of the goods the shop has sold (its catalogue as far as orders show it)."""
+        with self._sessions() as session:
+            return sorted({name for (name,) in session.execute(select(m.ItemRow.name).distinct())})
+
     def orders_for_phone(self, phone: str, limit: int = 5) -> List[Order]:
         """The phone's most recent orders first, so "my order" usually means the first one."""
         query = (

@@ -7,6 +7,7 @@ from datetime import timedelta
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.identify import ActionAskOrderId, ActionAskPhone, ActionSetRequest, ValidateOrderForm
+from bot import text as zh
 from tests.action_server.conftest import make_tracker, slot_events, texts, user
 from tests.conftest import NOW
 
@@ -234,3 +235,25 @@ async def test_after_a_wrong_proof_the_question_is_not_asked_twice(rt, domain):
     dispatcher = CollectingDispatcher()
     await ActionAskPhone().run(dispatcher, make_tracker(slots={"order_id": "1001000000000004"}, events=later), domain)
     assert [m.get("response") for m in dispatcher.messages] == ["utter_ask_phone"]
+
+
+async def test_goods_of_another_order_ask_for_that_order(rt, domain):
+    """The kettle's order (…0018) is proven; "我上次买的电吹风坏了" is about another order: the bot says
+    so and asks for it instead of deciding on the kettle's order."""
+    proven = {"order_id": "1001000000000018", "verified_order": "1001000000000018", "phone": "0018",
+              "pending_request": "lost", "case_id": 7, "awaiting": "reship"}
+    for text, intent, other in [("还有我上次买的电吹风坏了", "quality_issue", "电吹风"),
+                                ("另一单也还没到", "shipping_delay", "另"),
+                                ("電吹風也壞了", "quality_issue", "电吹风")]:
+        dispatcher = CollectingDispatcher()
+        tracker = make_tracker(slots=proven, events=[user(text, intent)])
+        events = slot_events(await ActionSetRequest().run(dispatcher, tracker, domain))
+        said = texts(dispatcher)
+        assert events["order_id"] is None and events["case_id"] is None and events["awaiting"] is None, text
+        assert other in zh.to_simplified(said), said
+    for text, intent in [("电热水壶也漏水", "quality_issue"), ("还是没收到", "shipping_delay"),
+                         ("订单号1001000000000008 电吹风坏了", "quality_issue")]:
+        dispatcher = CollectingDispatcher()
+        tracker = make_tracker(slots=proven, events=[user(text, intent)])
+        events = slot_events(await ActionSetRequest().run(dispatcher, tracker, domain))
+        assert "order_id" not in events and not dispatcher.messages, text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.requests import anger, apology, choice_answer, clauses, problems_in, second_request
+from bot.requests import anger, apology, choice_answer, clauses, other_item, problems_in, second_request
 
 
 def test_clauses_are_cut_at_punctuation_and_connectives():
@@ -64,3 +64,11 @@ def test_an_apology_only_for_the_upset_and_a_person_only_for_the_very_upset():
 ])
 def test_a_two_way_question_answered_in_words(awaiting, text, expected):
     assert choice_answer(awaiting, text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("我上次买的电吹风坏了", "电吹风"), ("电吹风也坏了", "电吹风"), ("另一单也没到", ""),
+    ("电热水壶漏水", None), ("还是没收到", None), ("上次买的电热水壶又坏了", None), ("", None),
+])
+def test_another_orders_goods(text, expected):
+    assert other_item(text, ["电热水壶"], ["电吹风", "电热水壶", "羊绒大衣", "T"]) == expected
