@@ -257,7 +257,8 @@ class ValidateOrderForm(FormValidationAction):
         """Any 16-digit number is asked for its proof: whether the order exists is not said."""
         order_id = _digits(value, zh.ORDER_ID_RE)
         if not order_id:
-            if not _digits(value, zh.MOBILE_RE):  # a phone number is answered by validate_phone
+            if value and not _digits(value, zh.MOBILE_RE):  # a phone number is answered by validate_phone
+                # (nothing at all is the slot cleared this turn for another order: nothing to say)
                 say(dispatcher, tracker, pick(_NOT_AN_ORDER_ID, tracker))
             return {"order_id": None}
         if tracker.get_slot("verified_order") == order_id:

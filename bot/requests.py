@@ -206,9 +206,15 @@ def other_item(text: str, order_items: "list[str]", catalogue: "list[str]") -> O
     is an electric kettle), or "" for words that point at another order without naming the goods
     (上次买的, 另一单). A message that names the proven order's own goods is about that order.
     """
-    if not text or any(name and name in text for name in order_items):
+    if not text or any(word in text for name in order_items for word in _words_for(name)):
         return None
-    named = [name for name in catalogue if len(name) >= 2 and name in text and name not in order_items]
+    named = [name for name in catalogue if name not in order_items and any(w in text for w in _words_for(name))]
     if named:
         return max(named, key=len)
     return "" if _OTHER_ORDER.search(text) else None
+
+
+def _words_for(name: str) -> "list[str]":
+    """How a shopper may call goods: the whole name or its last characters (电热水壶: 热水壶, 水壶)."""
+    name = (name or "").strip()
+    return [w for w in {name, name[-3:], name[-2:]} if len(w) >= 2]

@@ -257,3 +257,12 @@ async def test_goods_of_another_order_ask_for_that_order(rt, domain):
         tracker = make_tracker(slots=proven, events=[user(text, intent)])
         events = slot_events(await ActionSetRequest().run(dispatcher, tracker, domain))
         assert "order_id" not in events and not dispatcher.messages, text
+
+
+async def test_the_order_cleared_for_another_order_is_not_called_a_wrong_number(rt, domain):
+    cleared = {"event": "slot", "name": "order_id", "value": None}
+    tracker = make_tracker(slots={"verified_order": "1001000000000018", "order_id": None},
+                           events=[user("还有我上次买的电吹风坏了", "quality_issue"), cleared], active_loop="order_form")
+    dispatcher = CollectingDispatcher()
+    await ValidateOrderForm().run(dispatcher, tracker, domain)
+    assert "订单号是 16 位" not in texts(dispatcher) and "不是订单号" not in texts(dispatcher)

@@ -69,6 +69,7 @@ def test_a_two_way_question_answered_in_words(awaiting, text, expected):
 @pytest.mark.parametrize("text, expected", [
     ("我上次买的电吹风坏了", "电吹风"), ("电吹风也坏了", "电吹风"), ("另一单也没到", ""),
     ("电热水壶漏水", None), ("还是没收到", None), ("上次买的电热水壶又坏了", None), ("", None),
+    ("那个水壶的新单号呢", None), ("吹风坏了", "电吹风"), ("大衣开线了", "羊绒大衣"),
 ])
 def test_another_orders_goods(text, expected):
     assert other_item(text, ["电热水壶"], ["电吹风", "电热水壶", "羊绒大衣", "T"]) == expected
