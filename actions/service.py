@@ -25,6 +25,7 @@ from actions.replies import button, pick, say
 from bot import policy, topics
 from bot.describe import describe_status, order_card
 from bot.domain import CaseChange, Grant, Order, Promise
+from bot.policy.timing import yuan
 from bot.requests import PROBLEM_NAMES, apology, fault_from_text, followup_plan
 from bot.store.repository import RefundLimitExceeded
 from bot.text import to_simplified
@@ -319,7 +320,7 @@ class ActionHandleAnswer(Action):
             if offered is None:  # nothing was offered: a person decides the amount
                 return [FollowupAction("action_handoff")]
             amount = Decimal(str(offered))
-            text = pick(_LOST_REFUND, tracker).format(amount=f"{amount:g}")
+            text = pick(_LOST_REFUND, tracker).format(amount=yuan(amount))
             grant = Grant(amount, cases.refund_key(case.kind, order.order_id))
             change = CaseChange(order.order_id, case.kind, "R11", "closed", tracker.sender_id, note="丢件：退款",
                                 grant=grant, case_id=case.case_id, decision_key=key)

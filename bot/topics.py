@@ -17,6 +17,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from bot.describe import ago
 from bot.domain import Case, Order, Refund, ShipState
+from bot.policy.timing import yuan
 
 # intent (the real-data intents of data/real/README.md) -> topic, beside bot.requests.INTENT_REQUESTS
 TOPIC_REQUESTS: Dict[str, str] = {
@@ -109,11 +110,11 @@ def refund_status(order: Order, now: datetime, refunds: Sequence[Refund], cases:
     if paid:
         total = sum((r.amount for r in paid), Decimal("0"))
         when = ago(max(r.created_at for r in paid), now)
-        parts.append(f"{tail}已经退款 {_yuan(total)} 元（{when}办理），按原支付方式退回，到账时间以支付渠道为准，"
+        parts.append(f"{tail}已经退款 {yuan(total)} 元（{when}办理），按原支付方式退回，到账时间以支付渠道为准，"
                      "银行卡一般要几个工作日。")
     if waiting:
         total = sum((r.amount for r in waiting), Decimal("0"))
-        parts.append(f"{'另有' if paid else tail + '有'} {_yuan(total)} 元退款等退货寄回仓库、验收后发放。")
+        parts.append(f"{'另有' if paid else tail + '有'} {yuan(total)} 元退款等退货寄回仓库、验收后发放。")
     returning = [c for c in cases if c.status == "waiting_return"]
     if returning and not waiting:
         parts.append(f"{tail}的退货我们在等仓库签收，签收后就办理退款。")
@@ -128,10 +129,6 @@ def refund_status(order: Order, now: datetime, refunds: Sequence[Refund], cases:
                            (HUMAN,))
     return TopicAnswer(f"我这边查不到{tail}的退款记录。如果您是在平台上申请的退款，可能还在审核中"
                        f"（商家会在 {deadline_hours} 小时内处理）；想让同事帮您跟进的话，点下面转人工。", (HUMAN,))  # R7
-
-
-def _yuan(amount: Decimal) -> str:
-    return f"{amount.quantize(Decimal('0.01')):f}".rstrip("0").rstrip(".")
 
 
 def topic_for_intent(intent: Optional[str]) -> Optional[str]:

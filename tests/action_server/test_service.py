@@ -232,6 +232,8 @@ async def test_r11_a_choice_answered_in_words_is_taken(rt, domain, repo, answer,
     assert case.status == "closed" and case.refund_amount == refund, texts(dispatcher)
     assert "没太理解" not in texts(dispatcher)
     assert len(repo.cases_for_order("1001000000000018")) == 1  # the same case, no new request
+    if refund is not None:  # the amount as people write it: 149, not 149.00
+        assert "149 元" in texts(dispatcher) and "149.00" not in texts(dispatcher)
 
 
 async def test_words_for_both_sides_or_no_question_are_left_to_the_nlu(rt, domain):
