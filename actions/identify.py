@@ -71,8 +71,14 @@ class ActionSetRequest(Action):
         other = other_item(text, [i.name for i in order.items] if order else [], repo.item_names())
         if other is None:
             return []
+        fresh = [*fresh_case(), SlotSet("next_request", None)]
+        for earlier in reversed(tracker.get_slot("proven_orders") or []):  # proven before in this chat
+            known = repo.get_order(earlier) if other and earlier != proven else None
+            if known and other in [i.name for i in known.items]:
+                say(dispatcher, tracker, pick(_BACK_TO_ORDER, tracker).format(what=other, tail=earlier[-4:]))
+                return [*fresh, SlotSet("order_id", earlier), SlotSet("verified_order", earlier)]
         say(dispatcher, tracker, pick(_OTHER_ORDER, tracker).format(what=other) if other else pick(_ANOTHER_ORDER, tracker))
-        return [*fresh_case(), SlotSet("order_id", None), SlotSet("phone", None), SlotSet("next_request", None)]
+        return [*fresh, SlotSet("order_id", None), SlotSet("phone", None)]
 
     @staticmethod
     def _request_events(tracker: Tracker) -> List[EventType]:
@@ -203,6 +209,16 @@ class ActionAskPhone(Action):
         return []
 
 
+def _remember_proof(result: Dict[Text, Any], tracker: Tracker) -> Dict[Text, Any]:
+    """Every order this conversation proved (``proven_orders``): going back to one ("那个热水壶呢",
+    then its number) needs no second proof. Only the last few are kept."""
+    proven = result.get("verified_order")
+    earlier = list(tracker.get_slot("proven_orders") or [])
+    if proven and proven not in earlier:
+        result["proven_orders"] = [*earlier, proven][-10:]
+    return result
+
+
 def _proof_just_refused(tracker: Tracker) -> bool:
     """Whether this turn already told the shopper the proof did not match (``_WRONG_PROOF``)."""
     said = []
@@ -251,7 +267,7 @@ class ValidateOrderForm(FormValidationAction):
         earlier = tracker.get_slot("order_id")
         if result.get("order_id") and earlier and _digits(earlier, zh.ORDER_ID_RE) != result["order_id"]:
             result["next_request"] = None
-        return result
+        return _remember_proof(result, tracker)
 
     def _validate_order_id(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
         """Any 16-digit number is asked for its proof: whether the order exists is not said."""
@@ -263,6 +279,8 @@ class ValidateOrderForm(FormValidationAction):
             return {"order_id": None}
         if tracker.get_slot("verified_order") == order_id:
             return {"order_id": order_id}
+        if order_id in (tracker.get_slot("proven_orders") or []):  # proven earlier in this conversation
+            return {"order_id": order_id, "verified_order": order_id, "phone": None, "order_locked": False}
         repo = runtime.get().repo
         customer = shop_customer(tracker)
         if customer and repo.customer_owns(customer, order_id):
@@ -298,7 +316,7 @@ class ValidateOrderForm(FormValidationAction):
         repo = runtime.get().repo
         if repo.verify_owner(order_id, proof):
             repo.clear_proof_failures(order_id)
-            return {"phone": proof, "verified_order": order_id, "proof_failures": 0}
+            return _remember_proof({"phone": proof, "verified_order": order_id, "proof_failures": 0}, tracker)
         return self._wrong_proof(order_id, dispatcher, tracker)
 
     def _recent_failures(self, order_id: str) -> List[Any]:
@@ -389,6 +407,7 @@ _OTHER_ORDER = (
     "{what}应该是另一笔订单吧？刚才核对的那笔里没有它。",
     "明白，{what}是另外一笔订单的。",
 )
+_BACK_TO_ORDER = ("好的，说回{what}那笔订单（尾号 {tail}）。", "明白，是尾号 {tail} 那笔的{what}。")
 _ANOTHER_ORDER = ("好的，说的是另一笔订单。", "明白，是另外一笔订单的事。")
 _ASK_ORDER_ID = (
     "麻烦您提供一下订单号（16 位数字，在“我的订单”里可以复制），我马上帮您查。",

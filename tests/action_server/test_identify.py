@@ -266,3 +266,32 @@ async def test_the_order_cleared_for_another_order_is_not_called_a_wrong_number(
     dispatcher = CollectingDispatcher()
     await ValidateOrderForm().run(dispatcher, tracker, domain)
     assert "订单号是 16 位" not in texts(dispatcher) and "不是订单号" not in texts(dispatcher)
+
+
+async def test_an_order_proven_earlier_in_the_conversation_needs_no_second_proof(rt, domain):
+    """The kettle's order proven, then the hair dryer's; back to the kettle: no proof asked again."""
+    slots = {"requested_slot": "phone", "order_id": "1001000000000018", "phone": "0018"}
+    filled = {"event": "slot", "name": "phone", "value": "0018"}
+    tracker = make_tracker(slots=slots, events=[user("0018", "inform_order"), filled], active_loop="order_form")
+    first = slot_events(await ValidateOrderForm().run(CollectingDispatcher(), tracker, domain))
+    assert first["verified_order"] == "1001000000000018" and first["proven_orders"] == ["1001000000000018"]
+    proven = {"verified_order": "1001000000000008", "order_id": "1001000000000008",
+              "proven_orders": ["1001000000000018", "1001000000000008"]}
+    slots, said, _ = await _validate(domain, proven, "1001000000000018", entities=[
+        {"entity": "order_id", "value": "1001000000000018"}])
+    assert slots["verified_order"] == "1001000000000018" and slots["phone"] is None, said
+    assert "后四位" not in said
+    # an order never proven here still needs its proof
+    slots, _, _ = await _validate(domain, proven, "1001000000000004", entities=[
+        {"entity": "order_id", "value": "1001000000000004"}])
+    assert "verified_order" not in slots and slots["order_id"] == "1001000000000004"
+
+
+async def test_goods_of_an_order_proven_earlier_switch_back_to_it(rt, domain):
+    proven = {"order_id": "1001000000000008", "verified_order": "1001000000000008", "phone": "0008",
+              "proven_orders": ["1001000000000018", "1001000000000008"], "pending_request": "warranty"}
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(slots=proven, events=[user("那个热水壶的钱什么时候到账", "refund_status")])
+    events = slot_events(await ActionSetRequest().run(dispatcher, tracker, domain))
+    assert events["order_id"] == events["verified_order"] == "1001000000000018"
+    assert "0018" in texts(dispatcher) and "电热水壶" in texts(dispatcher)
