@@ -71,7 +71,8 @@ class ActionSetRequest(Action):
         other = other_item(text, [i.name for i in order.items] if order else [], repo.item_names())
         if other is None:
             return []
-        fresh = [*fresh_case(), SlotSet("next_request", None)]
+        # what waited on the proven order stays with it (its case is open in the database, R15)
+        fresh = [*fresh_case(), SlotSet("next_request", None), SlotSet("interrupted", None)]
         for earlier in reversed(tracker.get_slot("proven_orders") or []):  # proven before in this chat
             known = repo.get_order(earlier) if other and earlier != proven else None
             if known and other in [i.name for i in known.items]:

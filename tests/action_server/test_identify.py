@@ -289,9 +289,11 @@ async def test_an_order_proven_earlier_in_the_conversation_needs_no_second_proof
 
 async def test_goods_of_an_order_proven_earlier_switch_back_to_it(rt, domain):
     proven = {"order_id": "1001000000000008", "verified_order": "1001000000000008", "phone": "0008",
-              "proven_orders": ["1001000000000018", "1001000000000008"], "pending_request": "warranty"}
+              "proven_orders": ["1001000000000018", "1001000000000008"], "pending_request": "quality_issue",
+              "awaiting": "return_tracking"}
     dispatcher = CollectingDispatcher()
     tracker = make_tracker(slots=proven, events=[user("那个热水壶的钱什么时候到账", "refund_status")])
     events = slot_events(await ActionSetRequest().run(dispatcher, tracker, domain))
     assert events["order_id"] == events["verified_order"] == "1001000000000018"
+    assert events["interrupted"] is None  # the hair dryer's waiting case does not come back on the kettle's order
     assert "0018" in texts(dispatcher) and "电热水壶" in texts(dispatcher)
