@@ -25,7 +25,7 @@ from actions.replies import button, pick, say
 from bot import policy, topics
 from bot.describe import describe_status, order_card
 from bot.domain import CaseChange, Grant, Order, Promise
-from bot.policy.timing import yuan
+from bot.policy.timing import say_time, yuan
 from bot.requests import PROBLEM_NAMES, apology, fault_from_text, followup_plan
 from bot.store.repository import RefundLimitExceeded
 from bot.text import to_simplified
@@ -45,6 +45,22 @@ NEXT_STEP: Dict[str, tuple] = {
     "RESHIP_OR_REFUND": ("reship", [("重新发货", "affirm"), ("直接退款", "deny")]),
 }
 ALTERNATIVES = [("退货退款", "request_return"), ("换货", "request_exchange"), ("转人工客服", "ask_human")]
+
+
+_PROMISED = {  # what an open promise (R14) adds to "where is my order?"
+    "reship_tracking": "补发已经为您安排了，新的运单号出来后我第一时间发给您（{due} 前）。",
+    "courier_news": "我们正在催快递，{due} 前会把进展告诉您。",
+    "refund_on_return": "退货寄回仓库验收后，就给您退款。",
+}
+
+
+def promised(follow_ups: Sequence[Any], settings: Any) -> str:
+    """The shop's open promises on this order, in words, each kind once (R14: told, not forgotten)."""
+    said: Dict[str, str] = {}
+    for f in sorted(follow_ups, key=lambda f: f.due_at):
+        if f.kind in _PROMISED and f.kind not in said:
+            said[f.kind] = _PROMISED[f.kind].format(due=say_time(f.due_at, settings))
+    return "".join(said.values())
 
 
 def verified_order(tracker: Tracker) -> Optional[Order]:
@@ -173,8 +189,11 @@ class ActionHandleRequest(Action):
         if sorry:  # the request came with the order already known: the apology comes first (R17)
             say(dispatcher, tracker, sorry, buttons=[button("转人工客服", "ask_human")] if "转人工" in sorry else [])
         if request == "status":
-            now = runtime.get().clock()
-            say(dispatcher, tracker, describe_status(order, now), custom=order_card(order))
+            rt = runtime.get()
+            kept = [f for case in rt.repo.cases_for_order(order.order_id)
+                    for f in rt.repo.follow_ups_for_case(case.case_id) if f.done_at is None]
+            status = describe_status(order, rt.clock()) + promised(kept, rt.settings)
+            say(dispatcher, tracker, status, custom=order_card(order))
             return then_next(dispatcher, tracker, order, [SlotSet("awaiting", None)], remind=True)
         if request == "compensation":
             return compensate(dispatcher, tracker, order)

@@ -244,3 +244,15 @@ async def test_words_for_both_sides_or_no_question_are_left_to_the_nlu(rt, domai
         dispatcher = CollectingDispatcher()
         await ActionRephrase().run(dispatcher, make_tracker(slots=slots, events=[user(text, "nlu_fallback")]), domain)
         assert [m.get("response") for m in dispatcher.messages] == ["utter_ask_rephrase"]
+
+
+async def test_where_is_my_order_tells_the_open_promises(rt, domain, repo):
+    """After "补发吧" the lost parcel's status says the re-ship is arranged and when the new tracking
+    number is due (R14), not only "the courier lost it"."""
+    slots, _, _ = await _handle(domain, "1001000000000018", "lost", "快递丢了", "lost_package")
+    _, before, _ = await _handle(domain, "1001000000000018", "status", "到哪了", "check_order_status")
+    assert "补发" not in before
+    await _answer(domain, "1001000000000018", "lost", "reship", "补发吧", "affirm", slots["case_id"])
+    _, after, _ = await _handle(domain, "1001000000000018", "status", "新单号什么时候有", "check_order_status")
+    assert "丢失" in after and "补发已经为您安排了" in after and "前" in after
+    assert after.count("补发") == 1
