@@ -13,8 +13,10 @@ buttons, payloads or cards) is shown before the proof.
 from __future__ import annotations
 
 import re
+import time
+import weakref
 from datetime import timedelta
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -68,7 +70,7 @@ class ActionSetRequest(Action):
             return []
         repo = runtime.get().repo
         order = repo.get_order(proven)
-        other = other_item(text, [i.name for i in order.items] if order else [], repo.item_names())
+        other = other_item(text, [i.name for i in order.items] if order else [], _catalogue(repo))
         if other is None:
             return []
         # what waited on the proven order stays with it (its case is open in the database, R15)
@@ -208,6 +210,20 @@ class ActionAskPhone(Action):
         if not _proof_just_refused(tracker):  # "对不上…再发一次后四位" already asked, with the tries left
             dispatcher.utter_message(response="utter_ask_phone")
         return []
+
+
+_CATALOGUE: "weakref.WeakKeyDictionary[Any, Tuple[float, List[str]]]" = weakref.WeakKeyDictionary()
+CATALOGUE_SECONDS = 300.0
+
+
+def _catalogue(repo: Any) -> List[str]:
+    """The names of the goods the shop sells, read at most every five minutes (one DISTINCT over
+    all order lines is too much for every message of a large shop)."""
+    now = time.monotonic()
+    fetched = _CATALOGUE.get(repo)
+    if fetched is None or now - fetched[0] > CATALOGUE_SECONDS:
+        fetched = _CATALOGUE[repo] = (now, repo.item_names())
+    return fetched[1]
 
 
 def _remember_proof(result: Dict[Text, Any], tracker: Tracker) -> Dict[Text, Any]:
