@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Optional, Sequence
 
 from rasa_sdk import Tracker
@@ -37,13 +38,28 @@ def say(
     buttons: Optional[List[Dict[str, str]]] = None,
     custom: Optional[Dict[str, Any]] = None,
 ) -> None:
-    """Send ``text`` (written in Simplified) in the shopper's script."""
+    """Send ``text`` (written in Simplified) in the shopper's script, without the sentences this
+    reply already said (two cases in one reply both describing the same parcel)."""
     script = shopper_script(tracker)
     if buttons:
         buttons = [{**b, "title": zh.in_script(b["title"], script)} for b in buttons]
-    dispatcher.utter_message(text=zh.in_script(text, script), buttons=buttons or [])
+    text = _not_repeated(zh.in_script(text, script), [m.get("text") or "" for m in dispatcher.messages])
+    dispatcher.utter_message(text=text, buttons=buttons or [])
     if custom:
         dispatcher.utter_message(json_message=custom)
+
+
+_SENTENCE_END = re.compile(r"(?<=[。！？!?])")
+
+
+def _not_repeated(text: str, earlier: List[str]) -> str:
+    """``text`` less its sentences (of some length) that an earlier message of this reply holds;
+    all of it when nothing would be left."""
+    said = "\n".join(earlier)
+    if not said:
+        return text
+    kept = [s for s in _SENTENCE_END.split(text) if len(s.strip()) < 8 or s.strip() not in said]
+    return "".join(kept) if "".join(kept).strip() else text
 
 
 def button(title: str, intent: str, **entities: str) -> Dict[str, str]:

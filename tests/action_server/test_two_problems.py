@@ -52,6 +52,8 @@ async def test_the_first_is_handled_then_the_second_as_its_own_case(rt, domain, 
     # the delay needs nothing more from the shopper (news within 24 h, R11): the colour comes at once
     chase, colour = said.split("颜色的问题")
     assert "24 小时" in chase and "还没有签收" in colour
+    # the parcel's latest scan is told once in the reply, not again for the second case
+    assert "最新物流" in chase and "最新物流" not in colour
     cases = {c.kind: c for c in repo.cases_for_order(IN_TRANSIT)}
     assert set(cases) == {"delay", "color_mismatch"}  # two requests, two cases (issue #10)
     assert (
