@@ -18,6 +18,8 @@ from actions import runtime
 from bot import policy
 from bot.domain import Case, CaseChange, Grant, Order, Promise
 from bot.policy import Action
+from bot.requests import choice_answer
+from bot.text import to_simplified
 
 CLOSING = {Action.REFUND_NOW, Action.APPROVE_REFUND}
 # decisions that pay at once; other granted amounts wait for the return to reach the warehouse
@@ -150,3 +152,11 @@ def change_for(
     )
     values.update(overrides)
     return CaseChange(**values)
+
+
+def choice_in(tracker: Tracker) -> Optional[str]:
+    """"affirm"/"deny" when the latest message answers, in words, the two-way question the proven
+    order's case is waiting on ("补发吧" to re-ship or refund); see ``bot.requests.choice_answer``."""
+    if not tracker.get_slot("verified_order"):
+        return None
+    return choice_answer(tracker.get_slot("awaiting"), to_simplified(tracker.latest_message.get("text") or ""))

@@ -18,11 +18,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import runtime
+from actions.cases import choice_in
 from actions.replies import say
 from bot import handoff as h
-from bot.requests import choice_answer
 from bot.store.console import ConsoleRepository
-from bot.text import to_simplified
 
 FALLBACKS_BEFORE_HUMAN = h.FALLBACKS_BEFORE_HUMAN
 
@@ -87,8 +86,7 @@ class ActionRephrase(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        text = to_simplified(tracker.latest_message.get("text") or "")
-        choice = choice_answer(tracker.get_slot("awaiting"), text) if tracker.get_slot("verified_order") else None
+        choice = choice_in(tracker)
         if choice:  # "补发吧" is unclear alone, but it answers the question just asked
             from actions.service import ActionHandleAnswer
 

@@ -24,13 +24,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import runtime
+from actions.cases import choice_in
 from actions.replies import button, pick, say
 from bot import text as zh
 from bot.identity import attempts_left, locked_until
 from bot.requests import (
     PROBLEM_KINDS,
     apology,
-    choice_answer,
     other_item,
     problem_from_text,
     request_for_intent,
@@ -88,7 +88,7 @@ class ActionSetRequest(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         request = request_for_intent(intent)
         text = zh.to_simplified(tracker.latest_message.get("text") or "")
-        choice = choice_answer(tracker.get_slot("awaiting"), text) if tracker.get_slot("verified_order") else None
+        choice = choice_in(tracker)
         if choice:  # "还是退钱吧" answers the pending question; the case and its state stay as they are
             return [SlotSet("choice_answer", choice)]
         if request is None:  # an order number alone: keep what was asked, else show status

@@ -23,9 +23,9 @@ from actions.bargaining import ActionBargain, open_negotiation
 from actions.identify import fresh_case
 from actions.replies import button, pick, say
 from bot import policy, topics
-from bot.describe import describe_status, order_card
+from bot.describe import describe_status, order_card, promises_in_words
 from bot.domain import CaseChange, Grant, Order, Promise
-from bot.policy.timing import say_time, yuan
+from bot.policy.timing import yuan
 from bot.requests import PROBLEM_NAMES, apology, fault_from_text, followup_plan
 from bot.store.repository import RefundLimitExceeded
 from bot.text import to_simplified
@@ -45,22 +45,6 @@ NEXT_STEP: Dict[str, tuple] = {
     "RESHIP_OR_REFUND": ("reship", [("重新发货", "affirm"), ("直接退款", "deny")]),
 }
 ALTERNATIVES = [("退货退款", "request_return"), ("换货", "request_exchange"), ("转人工客服", "ask_human")]
-
-
-_PROMISED = {  # what an open promise (R14) adds to "where is my order?"
-    "reship_tracking": "补发已经为您安排了，新的运单号出来后我第一时间发给您（{due} 前）。",
-    "courier_news": "我们正在催快递，{due} 前会把进展告诉您。",
-    "refund_on_return": "退货寄回仓库验收后，就给您退款。",
-}
-
-
-def promised(follow_ups: Sequence[Any], settings: Any) -> str:
-    """The shop's open promises on this order, in words, each kind once (R14: told, not forgotten)."""
-    said: Dict[str, str] = {}
-    for f in sorted(follow_ups, key=lambda f: f.due_at):
-        if f.kind in _PROMISED and f.kind not in said:
-            said[f.kind] = _PROMISED[f.kind].format(due=say_time(f.due_at, settings))
-    return "".join(said.values())
 
 
 def verified_order(tracker: Tracker) -> Optional[Order]:
@@ -192,7 +176,7 @@ class ActionHandleRequest(Action):
             rt = runtime.get()
             kept = [f for case in rt.repo.cases_for_order(order.order_id)
                     for f in rt.repo.follow_ups_for_case(case.case_id) if f.done_at is None]
-            status = describe_status(order, rt.clock()) + promised(kept, rt.settings)
+            status = describe_status(order, rt.clock()) + promises_in_words(kept, rt.settings)
             say(dispatcher, tracker, status, custom=order_card(order))
             return then_next(dispatcher, tracker, order, [SlotSet("awaiting", None)], remind=True)
         if request == "compensation":

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Dict
+from typing import Any, Dict, Sequence
 
-from bot.domain import Order, ShipState
+from bot.domain import FollowUp, Order, ShipState
+from bot.policy.timing import say_time
+from bot.settings import Settings
 
 STATE_NAMES = {
     ShipState.NOT_SHIPPED: "待发货",
@@ -68,3 +70,19 @@ def order_card(order: Order) -> Dict[str, Any]:
         "carrier": order.shipment.carrier,
         "tracking_no": order.shipment.tracking_no,
     }
+
+
+_PROMISED = {  # what an open promise (R14) adds to "where is my order?"
+    "reship_tracking": "补发已经为您安排了，新的运单号出来后我第一时间发给您（{due} 前）。",
+    "courier_news": "我们正在催快递，{due} 前会把进展告诉您。",
+    "refund_on_return": "退货寄回仓库验收后，就给您退款。",
+}
+
+
+def promises_in_words(follow_ups: Sequence[FollowUp], settings: Settings) -> str:
+    """The shop's open promises on this order, in words, each kind once (R14: told, not forgotten)."""
+    said: Dict[str, str] = {}
+    for f in sorted(follow_ups, key=lambda f: f.due_at):
+        if f.kind in _PROMISED and f.kind not in said:
+            said[f.kind] = _PROMISED[f.kind].format(due=say_time(f.due_at, settings))
+    return "".join(said.values())
